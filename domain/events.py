@@ -1,0 +1,219 @@
+"""Domain events: past-tense facts of primitives, so they go into the outbox as they are.
+
+Every event names the actor (None for the system), the instant (UTC) and the source
+(chat, cli, scheduler, import); the unit of work turns each into an audit row and an outbox row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    entity: ClassVar[str] = ""
+    notify: ClassVar[bool] = True  # False: audit only, nobody is told
+    at: datetime
+    actor_id: int | None
+    source: str
+    ref: str
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def payload(self) -> dict[str, Any]:
+        def plain(value: object) -> object:
+            if isinstance(value, Decimal):
+                return str(value)
+            if isinstance(value, datetime):
+                return value.isoformat()
+            if isinstance(value, tuple):
+                return [plain(v) for v in value]
+            if hasattr(value, "isoformat"):
+                return value.isoformat()  # dates
+            return value
+
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+
+    @property
+    def dedup_key(self) -> str | None:
+        return None
+
+
+# --- purchasing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderCreated(Event):
+    notify: ClassVar[bool] = False
+    entity: ClassVar[str] = "po"
+    supplier: str
+    total: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderChanged(Event):
+    notify: ClassVar[bool] = False
+    entity: ClassVar[str] = "po"
+    change: str
+    total: Decimal
+    needs_reapproval: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderSubmitted(Event):
+    entity: ClassVar[str] = "po"
+    total: Decimal
+    currency: str
+    approvals_needed: int
+    approver_roles: tuple[str, ...]
+    created_by: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderApprovalGiven(Event):
+    """One approval of several needed; the PO is still pending."""
+
+    entity: ClassVar[str] = "po"
+    approvals: int
+    approvals_needed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderApproved(Event):
+    entity: ClassVar[str] = "po"
+    automatic: bool
+    created_by: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderRejected(Event):
+    entity: ClassVar[str] = "po"
+    reason: str
+    created_by: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderRevised(Event):
+    notify: ClassVar[bool] = False
+    entity: ClassVar[str] = "po"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderCancelled(Event):
+    entity: ClassVar[str] = "po"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderClosed(Event):
+    entity: ClassVar[str] = "po"
+    short: bool
+    cancelled_qty: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoodsReceived(Event):
+    entity: ClassVar[str] = "po"
+    lines: tuple[tuple[str, str], ...]  # (sku, qty)
+    complete: bool
+    created_by: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoodsReturned(Event):
+    entity: ClassVar[str] = "po"
+    lines: tuple[tuple[str, str], ...]
+    reason: str
+
+
+# --- sales ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SalesOrderCreated(Event):
+    notify: ClassVar[bool] = False
+    entity: ClassVar[str] = "so"
+    customer: str
+    total: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SalesOrderConfirmed(Event):
+    entity: ClassVar[str] = "so"
+    reserved: tuple[tuple[str, str], ...]
+    backordered: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackorderReserved(Event):
+    """A receipt reserved stock for a waiting sales order: sales wants to know."""
+
+    entity: ClassVar[str] = "so"
+    sku: str
+    qty: Decimal
+    still_missing: Decimal
+    po: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SalesOrderShipped(Event):
+    entity: ClassVar[str] = "so"
+    shipment_id: int
+    lines: tuple[tuple[str, str], ...]
+    complete: bool
+    carrier: str | None
+    tracking: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SalesOrderCancelled(Event):
+    entity: ClassVar[str] = "so"
+    released: tuple[tuple[str, str], ...]
+
+
+# --- stock and master data ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockAdjusted(Event):
+    entity: ClassVar[str] = "item"
+    warehouse: str
+    delta: Decimal
+    on_hand: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockFellBelowReorderPoint(Event):
+    entity: ClassVar[str] = "item"
+    item_id: int
+    name: str
+    projected: Decimal
+    reorder_point: Decimal
+    suggested_qty: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseSuggested(Event):
+    entity: ClassVar[str] = "item"
+    item_id: int
+    qty: Decimal
+    supplier: str | None
+    reason: str  # "low_stock" or "backorder"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MasterDataChanged(Event):
+    """Items, suppliers, customers, users: created or edited."""
+
+    notify: ClassVar[bool] = False
+    entity: ClassVar[str] = "master"
+    kind: str
+    change: str

@@ -1,0 +1,1 @@
+"""Use cases: short async functions (cmd, uow, env) -> result. See domain.services.bus for dispatch."""

@@ -1,0 +1,294 @@
+"""Purchase and sales order repositories. Loading for change locks the header row; saving
+checks the version it loaded, so a lost update is impossible even without the lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.errors import ConcurrencyConflict, NotFound
+from domain.events import Event
+from domain.master import Role
+from domain.purchasing import Decision, POLine, POStatus, PurchaseOrder
+from domain.sales import OPEN_OUTBOUND, SalesOrder, Shipment, SOLine, SOStatus
+from storage.tables import (
+    customers,
+    items,
+    po_decisions,
+    po_lines,
+    purchase_orders,
+    sales_orders,
+    shipment_lines,
+    shipments,
+    so_lines,
+    suppliers,
+    warehouses,
+)
+
+Collect = Callable[[list[Event]], None]
+
+
+def _ref_clause(table: Table, ref: str | int) -> ColumnElement[bool]:
+    if isinstance(ref, int):
+        return table.c.id == ref
+    return table.c.number == ref.strip().upper()
+
+
+async def _sync_lines(
+    conn: AsyncConnection, table: Table, parent: str, parent_id: int, lines: Sequence[Any], fields: list[str]
+) -> None:
+    """Delete removed lines, update kept ones, insert new ones."""
+    kept = [ln.id for ln in lines if ln.id is not None]
+    await conn.execute(delete(table).where(table.c[parent] == parent_id, table.c.id.not_in(kept)))
+    for ln in lines:
+        values = {f: getattr(ln, f) for f in fields}
+        if ln.id is None:
+            ln.id = (await conn.execute(insert(table).values(**values, **{parent: parent_id}))).inserted_primary_key[0]
+        else:
+            await conn.execute(update(table).where(table.c.id == ln.id).values(**values))
+
+
+async def _bump_version(conn: AsyncConnection, table: Table, agg: Any, values: dict[str, Any]) -> None:
+    result = await conn.execute(
+        update(table).where(table.c.id == agg.id, table.c.version == agg.version).values(**values, version=agg.version + 1)
+    )
+    if result.rowcount != 1:
+        raise ConcurrencyConflict(f"{agg.number} changed meanwhile")
+    agg.version += 1
+
+
+_PO_LINE_FIELDS = ["line_no", "item_id", "qty", "unit_price", "received_qty"]
+_SO_LINE_FIELDS = ["line_no", "item_id", "qty", "unit_price", "reserved_qty", "shipped_qty"]
+
+
+class SqlPurchaseOrders:
+    def __init__(self, conn: AsyncConnection, collect: Collect) -> None:
+        self.conn, self.collect = conn, collect
+
+    async def get(self, ref: str | int) -> PurchaseOrder:
+        p = purchase_orders.c
+        head = (
+            await self.conn.execute(
+                select(purchase_orders, suppliers.c.code.label("supplier_code"))
+                .join(suppliers, suppliers.c.id == p.supplier_id)
+                .where(_ref_clause(purchase_orders, ref))
+                .with_for_update(of=purchase_orders)
+            )
+        ).first()
+        if head is None:
+            raise NotFound("po", ref)
+        h = head._mapping
+        lines = (
+            await self.conn.execute(
+                select(po_lines, items.c.sku)
+                .join(items, items.c.id == po_lines.c.item_id)
+                .where(po_lines.c.po_id == h["id"])
+                .order_by(po_lines.c.line_no)
+            )
+        ).all()
+        decisions = (
+            await self.conn.execute(select(po_decisions).where(po_decisions.c.po_id == h["id"]).order_by(po_decisions.c.id))
+        ).all()
+        return PurchaseOrder(
+            id=h["id"],
+            number=h["number"],
+            supplier_id=h["supplier_id"],
+            supplier_code=h["supplier_code"],
+            currency=h["currency"],
+            warehouse_id=h["warehouse_id"],
+            created_by=h["created_by"],
+            created_at=h["created_at"],
+            expected_date=h["expected_date"],
+            status=POStatus(h["status"]),
+            lines=[POLine(r.line_no, r.item_id, r.sku, r.qty, r.unit_price, r.received_qty, r.id) for r in lines],
+            decisions=[Decision(d.user_id, d.approve, d.at, d.round, d.reason, d.id) for d in decisions],
+            approval_round=h["approval_round"],
+            approvals_needed=h["approvals_needed"],
+            approver_roles=frozenset(Role(r) for r in h["approver_roles"].split(",") if r),
+            submitted_at=h["submitted_at"],
+            approved_at=h["approved_at"],
+            first_receipt_at=h["first_receipt_at"],
+            note=h["note"],
+            version=h["version"],
+        )
+
+    def _header(self, po: PurchaseOrder) -> dict[str, Any]:
+        return {
+            "status": po.status.value,
+            "expected_date": po.expected_date,
+            "approval_round": po.approval_round,
+            "approvals_needed": po.approvals_needed,
+            "approver_roles": ",".join(sorted(po.approver_roles)),
+            "submitted_at": po.submitted_at,
+            "approved_at": po.approved_at,
+            "first_receipt_at": po.first_receipt_at,
+            "note": po.note,
+        }
+
+    async def add(self, po: PurchaseOrder) -> None:
+        values = {
+            **self._header(po),
+            "number": po.number,
+            "supplier_id": po.supplier_id,
+            "currency": po.currency,
+            "warehouse_id": po.warehouse_id,
+            "created_by": po.created_by,
+            "created_at": po.created_at,
+            "version": 0,
+        }
+        po.id = (await self.conn.execute(insert(purchase_orders).values(**values))).inserted_primary_key[0]  # type: ignore[index]
+        await self._children(po)
+
+    async def save(self, po: PurchaseOrder) -> None:
+        await _bump_version(self.conn, purchase_orders, po, self._header(po))
+        await self._children(po)
+
+    async def _children(self, po: PurchaseOrder) -> None:
+        assert po.id is not None
+        await _sync_lines(self.conn, po_lines, "po_id", po.id, po.lines, _PO_LINE_FIELDS)
+        for d in po.decisions:
+            if d.id is None:
+                row = {
+                    "po_id": po.id,
+                    "round": d.round,
+                    "user_id": d.user_id,
+                    "approve": d.approve,
+                    "at": d.at,
+                    "reason": d.reason,
+                }
+                d.id = (await self.conn.execute(insert(po_decisions).values(**row))).inserted_primary_key[0]
+        self.collect(po.events)
+        po.events = []
+
+    async def draft_for_supplier(self, supplier_id: int) -> PurchaseOrder | None:
+        p = purchase_orders.c
+        po_id = await self.conn.scalar(
+            select(p.id).where(p.supplier_id == supplier_id, p.status == POStatus.DRAFT.value).order_by(p.id).limit(1)
+        )
+        return await self.get(int(po_id)) if po_id is not None else None
+
+
+class SqlSalesOrders:
+    def __init__(self, conn: AsyncConnection, collect: Collect) -> None:
+        self.conn, self.collect = conn, collect
+
+    async def get(self, ref: str | int) -> SalesOrder:
+        s = sales_orders.c
+        head = (
+            await self.conn.execute(
+                select(sales_orders, customers.c.code.label("customer_code"), warehouses.c.code.label("warehouse_code"))
+                .join(customers, customers.c.id == s.customer_id)
+                .join(warehouses, warehouses.c.id == s.warehouse_id)
+                .where(_ref_clause(sales_orders, ref))
+                .with_for_update(of=sales_orders)
+            )
+        ).first()
+        if head is None:
+            raise NotFound("so", ref)
+        h = head._mapping
+        lines = (
+            await self.conn.execute(
+                select(so_lines, items.c.sku)
+                .join(items, items.c.id == so_lines.c.item_id)
+                .where(so_lines.c.so_id == h["id"])
+                .order_by(so_lines.c.line_no)
+            )
+        ).all()
+        ships = (
+            await self.conn.execute(select(shipments).where(shipments.c.so_id == h["id"]).order_by(shipments.c.shipment_no))
+        ).all()
+        ship_lines: dict[int, list[tuple[int, str, Any]]] = {}
+        if ships:
+            rows = (
+                await self.conn.execute(
+                    select(shipment_lines, items.c.sku)
+                    .join(items, items.c.id == shipment_lines.c.item_id)
+                    .where(shipment_lines.c.shipment_id.in_([sh.id for sh in ships]))
+                    .order_by(shipment_lines.c.id)
+                )
+            ).all()
+            for r in rows:
+                ship_lines.setdefault(r.shipment_id, []).append((r.item_id, r.sku, r.qty))
+        return SalesOrder(
+            id=h["id"],
+            number=h["number"],
+            customer_id=h["customer_id"],
+            customer_code=h["customer_code"],
+            currency=h["currency"],
+            warehouse_id=h["warehouse_id"],
+            warehouse_code=h["warehouse_code"],
+            created_by=h["created_by"],
+            created_at=h["created_at"],
+            promised_date=h["promised_date"],
+            status=SOStatus(h["status"]),
+            lines=[SOLine(r.line_no, r.item_id, r.sku, r.qty, r.unit_price, r.reserved_qty, r.shipped_qty, r.id) for r in lines],
+            shipments=[
+                Shipment(sh.shipment_no, sh.at, sh.by, sh.carrier, sh.tracking, tuple(ship_lines.get(sh.id, [])), sh.id)
+                for sh in ships
+            ],
+            confirmed_at=h["confirmed_at"],
+            note=h["note"],
+            version=h["version"],
+        )
+
+    def _header(self, so: SalesOrder) -> dict[str, Any]:
+        return {"status": so.status.value, "promised_date": so.promised_date, "confirmed_at": so.confirmed_at, "note": so.note}
+
+    async def add(self, so: SalesOrder) -> None:
+        values = {
+            **self._header(so),
+            "number": so.number,
+            "customer_id": so.customer_id,
+            "currency": so.currency,
+            "warehouse_id": so.warehouse_id,
+            "created_by": so.created_by,
+            "created_at": so.created_at,
+            "version": 0,
+        }
+        so.id = (await self.conn.execute(insert(sales_orders).values(**values))).inserted_primary_key[0]  # type: ignore[index]
+        await self._children(so)
+
+    async def save(self, so: SalesOrder) -> None:
+        await _bump_version(self.conn, sales_orders, so, self._header(so))
+        await self._children(so)
+
+    async def _children(self, so: SalesOrder) -> None:
+        assert so.id is not None
+        await _sync_lines(self.conn, so_lines, "so_id", so.id, so.lines, _SO_LINE_FIELDS)
+        for sh in so.shipments:
+            if sh.id is None:
+                head = {
+                    "so_id": so.id,
+                    "shipment_no": sh.shipment_no,
+                    "at": sh.at,
+                    "by": sh.by,
+                    "carrier": sh.carrier,
+                    "tracking": sh.tracking,
+                }
+                sh.id = (await self.conn.execute(insert(shipments).values(**head))).inserted_primary_key[0]
+                await self.conn.execute(
+                    insert(shipment_lines), [{"shipment_id": sh.id, "item_id": i, "qty": q} for i, _, q in sh.lines]
+                )
+        self.collect(so.events)
+        so.events = []
+
+    async def waiting_for(self, item_id: int, warehouse_id: int) -> list[SalesOrder]:
+        s, ln = sales_orders.c, so_lines.c
+        ids = (
+            await self.conn.execute(
+                select(s.id, s.promised_date, s.promised_date.is_(None).label("undated"))
+                .join(so_lines, ln.so_id == s.id)
+                .where(
+                    ln.item_id == item_id,
+                    s.warehouse_id == warehouse_id,
+                    s.status.in_([st.value for st in OPEN_OUTBOUND]),
+                    ln.qty > ln.shipped_qty + ln.reserved_qty,
+                )
+                .distinct()
+                .order_by("undated", s.promised_date, s.id)
+            )
+        ).all()
+        return [await self.get(int(r.id)) for r in ids]

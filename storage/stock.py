@@ -1,0 +1,124 @@
+"""The ledger and balances. Never read, decide, write back: every change is a conditional
+UPDATE whose WHERE clause is the invariant, and a zero rowcount means "not enough"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from sqlalchemy import and_, func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.acts import Act
+from domain.errors import InsufficientStock, Shortage
+from domain.purchasing import OPEN_INBOUND
+from domain.stock import Balance, StockChange, StockPosition
+from storage.tables import po_lines, purchase_orders, stock_balances, stock_moves, warehouses
+from storage.upsert import insert_ignore
+
+ZERO = Decimal(0)
+Key = tuple[int, int]
+
+
+class SqlStock:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _select(self, keys: list[Key]) -> dict[Key, Balance]:
+        b = stock_balances.c
+        query = (
+            select(b.item_id, b.warehouse_id, b.on_hand, b.reserved)
+            .where(tuple_(b.item_id, b.warehouse_id).in_(keys))
+            .order_by(b.item_id, b.warehouse_id)
+            .with_for_update()
+        )
+        rows = (await self.conn.execute(query)).all()
+        return {(r.item_id, r.warehouse_id): Balance(r.on_hand, r.reserved) for r in rows}
+
+    async def lock(self, keys: Iterable[Key]) -> dict[Key, Balance]:
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        found = await self._select(wanted)
+        missing = [k for k in wanted if k not in found]
+        if missing:
+            await self.conn.execute(
+                insert_ignore(self.conn, stock_balances, ["item_id", "warehouse_id"]),
+                [{"item_id": i, "warehouse_id": w, "on_hand": 0, "reserved": 0} for i, w in missing],
+            )
+            found.update(await self._select(missing))
+        return found
+
+    async def apply(self, changes: Sequence[StockChange], act: Act) -> None:
+        b = stock_balances.c
+        short: list[StockChange] = []
+        for ch in sorted(changes, key=lambda c: c.key):
+            if not ch.on_hand_delta and not ch.reserved_delta:
+                continue
+            result = await self.conn.execute(
+                update(stock_balances)
+                .where(
+                    and_(
+                        b.item_id == ch.item_id,
+                        b.warehouse_id == ch.warehouse_id,
+                        b.on_hand + ch.on_hand_delta >= b.reserved + ch.reserved_delta,
+                        b.reserved + ch.reserved_delta >= 0,
+                    )
+                )
+                .values(on_hand=b.on_hand + ch.on_hand_delta, reserved=b.reserved + ch.reserved_delta)
+            )
+            if result.rowcount != 1:
+                short.append(ch)
+        if short:
+            raise InsufficientStock([await self._shortage(ch) for ch in short])
+        moves = [
+            {
+                "item_id": ch.item_id,
+                "warehouse_id": ch.warehouse_id,
+                "qty": ch.on_hand_delta,
+                "kind": ch.kind.value,
+                "ref": ch.ref,
+                "actor_id": act.actor_id,
+                "source": act.source.value,
+                "at": act.at,
+            }
+            for ch in changes
+            if ch.kind is not None and ch.on_hand_delta
+        ]
+        if moves:
+            await self.conn.execute(insert(stock_moves), moves)
+
+    async def _shortage(self, ch: StockChange) -> Shortage:
+        b = stock_balances.c
+        row = (
+            await self.conn.execute(
+                select(b.on_hand, b.reserved, warehouses.c.code)
+                .join(warehouses, warehouses.c.id == b.warehouse_id)
+                .where(b.item_id == ch.item_id, b.warehouse_id == ch.warehouse_id)
+            )
+        ).first()
+        available = row.on_hand - row.reserved if row else ZERO
+        wanted = ch.reserved_delta - ch.on_hand_delta
+        return Shortage(ch.sku, row.code if row else str(ch.warehouse_id), wanted, available)
+
+    async def position(self, item_id: int) -> StockPosition:
+        b = stock_balances.c
+        on_hand, reserved = (
+            await self.conn.execute(
+                select(func.coalesce(func.sum(b.on_hand), 0), func.coalesce(func.sum(b.reserved), 0)).where(b.item_id == item_id)
+            )
+        ).one()
+        return StockPosition(Decimal(on_hand), Decimal(reserved), await self.inbound(item_id))
+
+    async def inbound(self, item_id: int) -> Decimal:
+        line = po_lines.c
+        value = await self.conn.scalar(
+            select(func.coalesce(func.sum(line.qty - line.received_qty), 0))
+            .join(purchase_orders, purchase_orders.c.id == line.po_id)
+            .where(
+                line.item_id == item_id,
+                line.qty > line.received_qty,
+                purchase_orders.c.status.in_([s.value for s in OPEN_INBOUND]),
+            )
+        )
+        return Decimal(value)

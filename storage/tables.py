@@ -1,0 +1,271 @@
+"""The schema. Alembic migrations in storage/migrations create exactly this."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from storage.types import Money, Qty, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+warehouses = Table(
+    "warehouses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # the Telegram user id
+    Column("name", String(64), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("roles", String(120), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+
+def _partner(name: str, *extra: Column) -> Table:  # type: ignore[type-arg]
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("code", String(32), nullable=False),
+        Column("code_key", String(32), nullable=False, unique=True),
+        Column("name", String(120), nullable=False),
+        Column("phone", String(64)),
+        Column("email", String(120)),
+        Column("chat", String(64)),
+        Column("currency", String(3), nullable=False),
+        Column("payment_terms", String(120)),
+        Column("active", Boolean, nullable=False),
+        *extra,
+    )
+
+
+suppliers = _partner("suppliers", Column("lead_time_days", Integer, nullable=False))
+customers = _partner("customers")
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sku", String(32), nullable=False),
+    Column("sku_key", String(32), nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("barcode", String(64)),
+    Column("category", String(64)),
+    Column("reorder_point", Qty, nullable=False),
+    Column("reorder_qty", Qty),
+    Column("max_qty", Qty),
+    Column("pack_size", Qty, nullable=False),
+    Column("lead_time_days", Integer, nullable=False),
+    Column("default_supplier_id", ForeignKey("suppliers.id")),
+    Column("std_cost", Money),
+    Column("last_cost", Money),
+    Column("active", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+stock_balances = Table(
+    "stock_balances",
+    metadata,
+    Column("item_id", ForeignKey("items.id"), primary_key=True),
+    Column("warehouse_id", ForeignKey("warehouses.id"), primary_key=True),
+    Column("on_hand", Qty, nullable=False),
+    Column("reserved", Qty, nullable=False),
+    # Backstops: the conditional updates in storage.stock never let these fail.
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint("on_hand >= reserved", name="reserved_within_on_hand"),
+)
+
+stock_moves = Table(
+    "stock_moves",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouses.id"), nullable=False),
+    Column("qty", Qty, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("ref", String(40), nullable=False),
+    Column("actor_id", BigInteger),
+    Column("source", String(16), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_stock_moves_item_wh", "item_id", "warehouse_id"),
+    Index("ix_stock_moves_ref", "ref"),
+    Index("ix_stock_moves_at", "at"),
+)
+
+sequences = Table(
+    "sequences",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+purchase_orders = Table(
+    "purchase_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("supplier_id", ForeignKey("suppliers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouses.id"), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expected_date", Date),
+    Column("approval_round", Integer, nullable=False),
+    Column("approvals_needed", Integer, nullable=False),
+    Column("approver_roles", String(120), nullable=False),
+    Column("submitted_at", UtcDateTime),
+    Column("approved_at", UtcDateTime),
+    Column("first_receipt_at", UtcDateTime),
+    Column("note", Text),
+    Column("version", Integer, nullable=False),
+    Index("ix_purchase_orders_status_expected", "status", "expected_date"),
+    Index("ix_purchase_orders_supplier_status", "supplier_id", "status"),
+)
+
+po_lines = Table(
+    "po_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_id", ForeignKey("purchase_orders.id", ondelete="CASCADE"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("qty", Qty, nullable=False),
+    Column("unit_price", Money, nullable=False),
+    Column("received_qty", Qty, nullable=False),
+    UniqueConstraint("po_id", "line_no", name="uq_po_lines_po_line"),
+    Index("ix_po_lines_item", "item_id"),
+    CheckConstraint("received_qty >= 0", name="received_not_negative"),
+)
+
+po_decisions = Table(
+    "po_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_id", ForeignKey("purchase_orders.id", ondelete="CASCADE"), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("approve", Boolean, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("reason", Text),
+    # One person decides once per approval round, whatever the application does.
+    UniqueConstraint("po_id", "round", "user_id", name="uq_po_decisions_once"),
+)
+
+sales_orders = Table(
+    "sales_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouses.id"), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("promised_date", Date),
+    Column("confirmed_at", UtcDateTime),
+    Column("note", Text),
+    Column("version", Integer, nullable=False),
+    Index("ix_sales_orders_status_promised", "status", "promised_date"),
+)
+
+so_lines = Table(
+    "so_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("so_id", ForeignKey("sales_orders.id", ondelete="CASCADE"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("qty", Qty, nullable=False),
+    Column("unit_price", Money, nullable=False),
+    Column("reserved_qty", Qty, nullable=False),
+    Column("shipped_qty", Qty, nullable=False),
+    UniqueConstraint("so_id", "line_no", name="uq_so_lines_so_line"),
+    Index("ix_so_lines_item", "item_id"),
+    CheckConstraint("reserved_qty >= 0", name="reserved_not_negative"),
+    CheckConstraint("shipped_qty + reserved_qty <= qty", name="within_ordered"),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("so_id", ForeignKey("sales_orders.id", ondelete="CASCADE"), nullable=False),
+    Column("shipment_no", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("by", BigInteger),
+    Column("carrier", String(64)),
+    Column("tracking", String(64)),
+    UniqueConstraint("so_id", "shipment_no", name="uq_shipments_so_no"),
+)
+
+shipment_lines = Table(
+    "shipment_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shipment_id", ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("qty", Qty, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", BigInteger),
+    Column("source", String(16), nullable=False),
+    Column("entity", String(16), nullable=False),
+    Column("ref", String(40), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("details", JSON, nullable=False),
+    Index("ix_audit_log_ref", "ref"),
+    Index("ix_audit_log_at", "at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("kind", String(48), nullable=False),
+    Column("dedup_key", String(120), unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("status", String(12), nullable=False),  # pending, sent, dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("last_error", Text),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)

@@ -1,0 +1,98 @@
+"""The SQL unit of work: one connection, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.events import Event
+from storage.database import Database
+from storage.errors import translate
+from storage.master_repos import SqlCustomers, SqlItems, SqlSuppliers, SqlUsers, SqlWarehouses
+from storage.order_repos import SqlPurchaseOrders, SqlSalesOrders
+from storage.outbox import outbox_rows
+from storage.sequences import SqlSequences
+from storage.stock import SqlStock
+from storage.tables import audit_log
+
+
+class SqlUnitOfWork:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._conn: AsyncConnection | None = None
+        self._events: list[Event] = []
+
+    async def __aenter__(self) -> Self:
+        try:
+            self._conn = await self.db.write_engine.connect()
+            await self._conn.begin()
+        except DBAPIError as exc:
+            raise translate(exc) from exc
+        conn, self._events = self._conn, []
+        self.items = SqlItems(conn)
+        self.suppliers = SqlSuppliers(conn)
+        self.customers = SqlCustomers(conn)
+        self.warehouses = SqlWarehouses(conn)
+        self.users = SqlUsers(conn)
+        self.stock = SqlStock(conn)
+        self.pos = SqlPurchaseOrders(conn, self.record)
+        self.sos = SqlSalesOrders(conn, self.record)
+        self.sequences = SqlSequences(conn)
+        return self
+
+    @property
+    def conn(self) -> AsyncConnection:
+        assert self._conn is not None, "use the unit of work inside 'async with'"
+        return self._conn
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+        if isinstance(exc, DBAPIError):
+            translated = translate(exc)
+            if translated is not exc:
+                raise translated from exc
+
+    def record(self, events: Iterable[Event]) -> None:
+        self._events.extend(events)
+
+    async def commit(self) -> None:
+        conn = self.conn
+        if self._events:
+            await conn.execute(
+                insert(audit_log),
+                [
+                    {
+                        "at": e.at,
+                        "actor_id": e.actor_id,
+                        "source": e.source,
+                        "entity": e.entity,
+                        "ref": e.ref,
+                        "action": e.name,
+                        "details": e.payload(),
+                    }
+                    for e in self._events
+                ],
+            )
+            await outbox_rows(conn, self._events)
+        self._events = []
+        await conn.commit()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.db)
