@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
 from domain.master import Role, User
 
@@ -14,6 +15,13 @@ class Source(StrEnum):
     CLI = "cli"
     SCHEDULER = "scheduler"
     IMPORT = "import"
+
+
+class Stamp(TypedDict):
+    at: datetime
+    actor_id: int | None
+    source: str
+    ref: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,6 @@ class Act:
         if self.user is not None:  # the system (import, scheduler) acts with full rights
             self.user.require(allowed, action)
 
-    def stamp(self, ref: str) -> dict[str, object]:
+    def stamp(self, ref: str) -> Stamp:
         """The common fields of every event raised by this act."""
         return {"at": self.at, "actor_id": self.actor_id, "source": self.source.value, "ref": ref}

@@ -29,7 +29,7 @@ class ApprovalPolicy:
             raise InvalidInput("approval.tiers", "[]", "required")
         thresholds = [t.threshold for t in self.tiers]
         if thresholds != sorted(thresholds) or len(set(thresholds)) != len(thresholds):
-            raise InvalidInput("approval.tiers", str(thresholds), "thresholds_not_ascending")
+            raise InvalidInput("approval.tiers", ", ".join(map(str, thresholds)), "thresholds_not_ascending")
         if thresholds[0] != 0:
             raise InvalidInput("approval.tiers", str(thresholds[0]), "first_threshold_must_be_0")
         for tier in self.tiers:

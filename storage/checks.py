@@ -61,3 +61,7 @@ async def ledger_drift(conn: AsyncConnection) -> list[Drift]:
         if row.reserved != row.held:
             out.append(Drift(row.sku, row.code, "reserved", row.reserved, row.held))
     return out
+
+
+async def count_balances(conn: AsyncConnection) -> int:
+    return int(await conn.scalar(select(func.count()).select_from(stock_balances)) or 0)

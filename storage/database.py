@@ -59,7 +59,9 @@ class Database:
         else:
             # search_path lets several companies (or test runs) share one PostgreSQL database.
             connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
-            self.write_engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, connect_args=connect_args)
+            self.write_engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size * 2, connect_args=connect_args
+            )
             self.read_engine = self.write_engine
 
     @asynccontextmanager

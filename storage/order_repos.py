@@ -37,6 +37,10 @@ def _ref_clause(table: Table, ref: str | int) -> ColumnElement[bool]:
     return table.c.number == ref.strip().upper()
 
 
+def _new_id(result: Any) -> int:
+    return int(result.inserted_primary_key[0])
+
+
 async def _sync_lines(
     conn: AsyncConnection, table: Table, parent: str, parent_id: int, lines: Sequence[Any], fields: list[str]
 ) -> None:
@@ -46,7 +50,7 @@ async def _sync_lines(
     for ln in lines:
         values = {f: getattr(ln, f) for f in fields}
         if ln.id is None:
-            ln.id = (await conn.execute(insert(table).values(**values, **{parent: parent_id}))).inserted_primary_key[0]
+            ln.id = _new_id(await conn.execute(insert(table).values(**values, **{parent: parent_id})))
         else:
             await conn.execute(update(table).where(table.c.id == ln.id).values(**values))
 
@@ -159,7 +163,7 @@ class SqlPurchaseOrders:
                     "at": d.at,
                     "reason": d.reason,
                 }
-                d.id = (await self.conn.execute(insert(po_decisions).values(**row))).inserted_primary_key[0]
+                d.id = _new_id(await self.conn.execute(insert(po_decisions).values(**row)))
         self.collect(po.events)
         po.events = []
 
@@ -268,7 +272,7 @@ class SqlSalesOrders:
                     "carrier": sh.carrier,
                     "tracking": sh.tracking,
                 }
-                sh.id = (await self.conn.execute(insert(shipments).values(**head))).inserted_primary_key[0]
+                sh.id = _new_id(await self.conn.execute(insert(shipments).values(**head)))
                 await self.conn.execute(
                     insert(shipment_lines), [{"shipment_id": sh.id, "item_id": i, "qty": q} for i, _, q in sh.lines]
                 )

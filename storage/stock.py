@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import and_, func, insert, select, tuple_, update
+from sqlalchemy import and_, func, insert, select, tuple_, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.acts import Act
@@ -14,6 +14,7 @@ from domain.errors import InsufficientStock, Shortage
 from domain.purchasing import OPEN_INBOUND
 from domain.stock import Balance, StockChange, StockPosition
 from storage.tables import po_lines, purchase_orders, stock_balances, stock_moves, warehouses
+from storage.types import Qty
 from storage.upsert import insert_ignore
 
 ZERO = Decimal(0)
@@ -113,7 +114,8 @@ class SqlStock:
     async def inbound(self, item_id: int) -> Decimal:
         line = po_lines.c
         value = await self.conn.scalar(
-            select(func.coalesce(func.sum(line.qty - line.received_qty), 0))
+            # A difference of Qty columns is typed as a plain integer (thousandths): coerce it back.
+            select(type_coerce(func.coalesce(func.sum(line.qty - line.received_qty), 0), Qty))
             .join(purchase_orders, purchase_orders.c.id == line.po_id)
             .where(
                 line.item_id == item_id,
@@ -121,4 +123,4 @@ class SqlStock:
                 purchase_orders.c.status.in_([s.value for s in OPEN_INBOUND]),
             )
         )
-        return Decimal(value)
+        return value if value is not None else ZERO

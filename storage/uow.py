@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import Event
+from domain.ports import Customers, Items, PurchaseOrders, SalesOrders, Sequences, Stock, Suppliers, Users, Warehouses
 from storage.database import Database
 from storage.errors import translate
 from storage.master_repos import SqlCustomers, SqlItems, SqlSuppliers, SqlUsers, SqlWarehouses
@@ -34,15 +35,15 @@ class SqlUnitOfWork:
         except DBAPIError as exc:
             raise translate(exc) from exc
         conn, self._events = self._conn, []
-        self.items = SqlItems(conn)
-        self.suppliers = SqlSuppliers(conn)
-        self.customers = SqlCustomers(conn)
-        self.warehouses = SqlWarehouses(conn)
-        self.users = SqlUsers(conn)
-        self.stock = SqlStock(conn)
-        self.pos = SqlPurchaseOrders(conn, self.record)
-        self.sos = SqlSalesOrders(conn, self.record)
-        self.sequences = SqlSequences(conn)
+        self.items: Items = SqlItems(conn)
+        self.suppliers: Suppliers = SqlSuppliers(conn)
+        self.customers: Customers = SqlCustomers(conn)
+        self.warehouses: Warehouses = SqlWarehouses(conn)
+        self.users: Users = SqlUsers(conn)
+        self.stock: Stock = SqlStock(conn)
+        self.pos: PurchaseOrders = SqlPurchaseOrders(conn, self.record)
+        self.sos: SalesOrders = SqlSalesOrders(conn, self.record)
+        self.sequences: Sequences = SqlSequences(conn)
         return self
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from domain import commands as c
 from domain import events as ev
@@ -52,7 +53,7 @@ async def update_item(cmd: c.UpdateItem, uow: UnitOfWork, env: Env) -> Item:
         act = await act_for(cmd, uow, env)
         act.require(MASTER_DATA, "edit_item")
         item = await uow.items.by_sku(cmd.sku)
-        changes: dict[str, object] = {
+        changes: dict[str, Any] = {
             name: getattr(cmd, name)
             for name in ("name", "reorder_point", "reorder_qty", "max_qty", "pack_size", "active")
             if getattr(cmd, name) is not None

@@ -1,0 +1,126 @@
+"""The `caixiao` command: run, demo, migrate, check. Clear errors, no tracebacks; exit 0/1/2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from bot.bootstrap import build_app
+from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import describe_error, t
+from bot.tour import ADMIN as TOUR_ADMIN
+from bot.tour import run_tour
+from domain.errors import DomainError
+from storage.checks import count_balances, ledger_drift
+from storage.database import Database
+from storage.migrate import migrate
+
+
+def _version() -> str:
+    try:
+        return version("caixiao")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def _lang(settings: Settings | None = None) -> str:
+    env = os.environ.get("CAIXIAO_LANG") or os.environ.get("LANG", "")
+    if env[:2] in ("zh", "en"):
+        return env[:2]
+    return settings.company.language if settings else "en"
+
+
+async def _demo(settings: Settings, lang: str) -> int:
+    path = Path("data/demo.db")
+    for leftover in path.parent.glob("demo.db*"):
+        leftover.unlink()
+    demo = settings.model_copy(
+        update={
+            "database": settings.database.model_copy(update={"url": f"sqlite+aiosqlite:///{path}"}),
+            "access": settings.access.model_copy(update={"admins": [TOUR_ADMIN]}),
+        }
+    )
+    app = await build_app(demo)
+    try:
+        return 0 if await run_tour(app, lang) else 1
+    finally:
+        await app.close()
+
+
+async def _migrate(settings: Settings, lang: str) -> int:
+    db = Database(settings.database.url)
+    try:
+        await migrate(db)
+    finally:
+        await db.dispose()
+    print(t(lang, "cli.migrated", url=settings.database.url))
+    return 0
+
+
+async def _check(settings: Settings, lang: str) -> int:
+    app = await build_app(settings)
+    try:
+        async with app.db.reading() as conn:
+            drift = await ledger_drift(conn)
+            balances = await count_balances(conn)
+    finally:
+        await app.close()
+    for d in drift:
+        print(t(lang, "cli.check_drift", sku=d.sku, warehouse=d.warehouse, what=d.what, balance=d.balance, expected=d.expected))
+    if drift:
+        print(t(lang, "cli.check_summary_bad", count=len(drift)))
+        return 1
+    print(t(lang, "cli.check_summary_ok", balances=balances))
+    return 0
+
+
+async def _run(settings: Settings, lang: str) -> int:
+    if not settings.has_token:
+        print(t(lang, "cli.no_token"))
+    else:
+        print(t(lang, "cli.front_end_missing"))
+    return await _demo(settings, lang)
+
+
+COMMANDS = {"run": _run, "demo": _demo, "migrate": _migrate, "check": _check}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="caixiao", description="Caixiao 采销: purchasing, stock and sales from chat.")
+    p.add_argument("--version", action="version", version=f"caixiao {_version()}")
+    p.add_argument("--config", type=Path, help="config file (default: ./config.toml or $CAIXIAO_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (the demo when no token is configured)")
+    sub.add_parser("demo", help="a scripted tour of the core on a fresh demo database (data/demo.db)")
+    sub.add_parser("migrate", help="bring the database to the latest schema")
+    sub.add_parser("check", help="verify every balance against the stock ledger; exit 1 on drift")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(t(_lang(), "cli.config_error", detail=exc), file=sys.stderr)
+        return 2
+    lang = _lang(settings)
+    try:
+        return asyncio.run(COMMANDS[args.command](settings, lang))
+    except DomainError as exc:
+        print(describe_error(exc, lang), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"caixiao: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
