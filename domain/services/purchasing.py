@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from domain import commands as c
 from domain import events as ev
 from domain.errors import InvalidInput, NotFound
-from domain.master import PURCHASING
+from domain.master import PURCHASING, Supplier
 from domain.ports import UnitOfWork
 from domain.purchasing import OPEN_INBOUND, PurchaseOrder
 from domain.services.base import Env, act_for, check_future_date
@@ -15,6 +17,11 @@ from domain.services.lowstock import note_crossings, projected
 async def next_po_number(uow: UnitOfWork, env: Env) -> str:
     year = env.today().year
     return f"PO-{year}-{await uow.sequences.next(f'PO-{year}'):05d}"
+
+
+def _promised_by(supplier: Supplier, env: Env) -> date | None:
+    """Without a date from the buyer, the supplier's usual lead time sets the expected date."""
+    return env.today() + timedelta(days=supplier.lead_time_days) if supplier.lead_time_days else None
 
 
 async def create_po(cmd: c.CreatePurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:
@@ -36,7 +43,7 @@ async def create_po(cmd: c.CreatePurchaseOrder, uow: UnitOfWork, env: Env) -> Pu
             warehouse_id=warehouse.id,
             created_by=act.actor_id or 0,
             created_at=act.at,
-            expected_date=check_future_date(cmd.expected_date, env, "expected_date"),
+            expected_date=check_future_date(cmd.expected_date, env, "expected_date") or _promised_by(supplier, env),
             note=cmd.note,
         )
         for sku, qty, price in cmd.lines:
