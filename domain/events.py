@@ -194,7 +194,7 @@ class StockAdjusted(Event):
 class StockFellBelowReorderPoint(Event):
     entity: ClassVar[str] = "item"
     item_id: int
-    name: str
+    item_name: str  # not `name`: that would shadow Event.name, the event type audit and outbox use
     projected: Decimal
     reorder_point: Decimal
     suggested_qty: Decimal

@@ -277,6 +277,9 @@ class PurchaseOrder:
 
     def reject(self, act: Act, reason: str) -> None:
         user = self._check_decider(act, "reject")
+        if any(d.user_id == user.id for d in self.approvals()):
+            # One person decides once per round (also a unique key in storage): not yes, then no.
+            raise AlreadyApproved(self.number, user.id)
         reason = _need_reason(reason, "reject")
         self.decisions.append(Decision(user.id, False, act.at, self.approval_round, reason))
         self.status = POStatus.REJECTED
@@ -286,9 +289,9 @@ class PurchaseOrder:
         act.require(PURCHASING, "revise")
         if self.status != POStatus.REJECTED:
             raise InvalidTransition("po", self.number, self.status, "revise")
-        if self.received_anything:
-            # A rejected change to a PO already being received: back to where approval left it.
-            raise InvalidTransition("po", self.number, self.status, "revise")
+        # Also after goods arrived (a rejected change to a PO being received): otherwise it would be
+        # stuck in "rejected" for good. Its received lines stay guarded, and approval makes it
+        # partially received again.
         self.status = POStatus.DRAFT
         self.events.append(ev.PurchaseOrderRevised(**act.stamp(self.number)))
 

@@ -7,6 +7,7 @@ timeout. Taking the write lock at BEGIN makes contended writers queue instead.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,7 +52,13 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        # SQLite's busy handler polls with growing sleeps (up to 100 ms) instead of queueing, so
+        # under steady contention a waiting writer can lose every round until the busy timeout
+        # and fail with "database is locked". This process's units of work queue here instead,
+        # first come first served; other processes still wait on the busy timeout.
+        self.write_turn: asyncio.Lock | None = None
         if self.is_sqlite:
+            self.write_turn = asyncio.Lock()
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,6 +31,10 @@ _ITEM_FIELDS = [
 _PARTNER_FIELDS = ["code", "name", "phone", "email", "chat", "currency", "payment_terms", "active"]
 
 
+_ITEM_BY_ID = select(items).where(items.c.id == bindparam("item"))
+_USER_BY_ID = select(users).where(users.c.id == bindparam("user"))
+
+
 def item_from_row(row: Row[Any]) -> Item:
     m = row._mapping
     return Item(**{f: m[f] for f in _ITEM_FIELDS}, id=m["id"], version=m["version"])
@@ -47,7 +51,11 @@ class SqlItems:
         return item_from_row(row)
 
     async def get(self, item_id: int) -> Item:
-        return await self._one(items.c.id == item_id, item_id)
+        # Built once (a hot path: low-stock judging loads each changed item).
+        row = (await self.conn.execute(_ITEM_BY_ID, {"item": item_id})).first()
+        if row is None:
+            raise NotFound("item", item_id)
+        return item_from_row(row)
 
     async def by_sku(self, sku: str) -> Item:
         return await self._one(items.c.sku_key == sku.strip().lower(), sku.strip())
@@ -147,7 +155,7 @@ class SqlUsers:
         self.conn = conn
 
     async def get(self, user_id: int) -> User:
-        row = (await self.conn.execute(select(users).where(users.c.id == user_id))).first()
+        row = (await self.conn.execute(_USER_BY_ID, {"user": user_id})).first()  # every use case: built once
         if row is None:
             raise NotFound("user", user_id)
         return user_from_row(row)

@@ -4,9 +4,10 @@ checks the version it loaded, so a lost update is impossible even without the lo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import ConcurrencyConflict, NotFound
@@ -41,18 +42,39 @@ def _new_id(result: Any) -> int:
     return int(result.inserted_primary_key[0])
 
 
+Stored = dict[int, tuple[Any, ...]]  # line id -> the line's values as last loaded or written
+
+
+def _line_state(lines: Sequence[Any], fields: list[str]) -> Stored:
+    return {ln.id: tuple(getattr(ln, f) for f in fields) for ln in lines if ln.id is not None}
+
+
 async def _sync_lines(
-    conn: AsyncConnection, table: Table, parent: str, parent_id: int, lines: Sequence[Any], fields: list[str]
-) -> None:
-    """Delete removed lines, update kept ones, insert new ones."""
+    conn: AsyncConnection,
+    table: Table,
+    parent: str,
+    parent_id: int,
+    lines: Sequence[Any],
+    fields: list[str],
+    stored: Stored | None = None,
+) -> Stored:
+    """Delete removed lines, update changed ones, insert new ones; returns what is now stored.
+
+    With `stored` (what this repository loaded or wrote in this transaction), unchanged lines
+    are not written again. That is safe: lines only change through their order's save, which
+    first bumps the header's version (a conflict if someone else saved meanwhile), and the
+    header row is locked from loading on. Without it, every line is rewritten.
+    """
     kept = [ln.id for ln in lines if ln.id is not None]
-    await conn.execute(delete(table).where(table.c[parent] == parent_id, table.c.id.not_in(kept)))
+    if stored is None or set(stored) - set(kept):
+        await conn.execute(delete(table).where(table.c[parent] == parent_id, table.c.id.not_in(kept)))
     for ln in lines:
         values = {f: getattr(ln, f) for f in fields}
         if ln.id is None:
             ln.id = _new_id(await conn.execute(insert(table).values(**values, **{parent: parent_id})))
-        else:
+        elif stored is None or stored.get(ln.id) != tuple(values.values()):
             await conn.execute(update(table).where(table.c.id == ln.id).values(**values))
+    return _line_state(lines, fields)
 
 
 async def _bump_version(conn: AsyncConnection, table: Table, agg: Any, values: dict[str, Any]) -> None:
@@ -71,6 +93,7 @@ _SO_LINE_FIELDS = ["line_no", "item_id", "qty", "unit_price", "reserved_qty", "s
 class SqlPurchaseOrders:
     def __init__(self, conn: AsyncConnection, collect: Collect) -> None:
         self.conn, self.collect = conn, collect
+        self._stored: dict[int, Stored] = {}
 
     async def get(self, ref: str | int) -> PurchaseOrder:
         p = purchase_orders.c
@@ -96,7 +119,7 @@ class SqlPurchaseOrders:
         decisions = (
             await self.conn.execute(select(po_decisions).where(po_decisions.c.po_id == h["id"]).order_by(po_decisions.c.id))
         ).all()
-        return PurchaseOrder(
+        po = PurchaseOrder(
             id=h["id"],
             number=h["number"],
             supplier_id=h["supplier_id"],
@@ -118,6 +141,8 @@ class SqlPurchaseOrders:
             note=h["note"],
             version=h["version"],
         )
+        self._stored[h["id"]] = _line_state(po.lines, _PO_LINE_FIELDS)
+        return po
 
     def _header(self, po: PurchaseOrder) -> dict[str, Any]:
         return {
@@ -144,6 +169,7 @@ class SqlPurchaseOrders:
             "version": 0,
         }
         po.id = (await self.conn.execute(insert(purchase_orders).values(**values))).inserted_primary_key[0]  # type: ignore[index]
+        self._stored[po.id] = {}
         await self._children(po)
 
     async def save(self, po: PurchaseOrder) -> None:
@@ -152,7 +178,9 @@ class SqlPurchaseOrders:
 
     async def _children(self, po: PurchaseOrder) -> None:
         assert po.id is not None
-        await _sync_lines(self.conn, po_lines, "po_id", po.id, po.lines, _PO_LINE_FIELDS)
+        self._stored[po.id] = await _sync_lines(
+            self.conn, po_lines, "po_id", po.id, po.lines, _PO_LINE_FIELDS, self._stored.get(po.id)
+        )
         for d in po.decisions:
             if d.id is None:
                 row = {
@@ -178,6 +206,7 @@ class SqlPurchaseOrders:
 class SqlSalesOrders:
     def __init__(self, conn: AsyncConnection, collect: Collect) -> None:
         self.conn, self.collect = conn, collect
+        self._stored: dict[int, Stored] = {}
 
     async def get(self, ref: str | int) -> SalesOrder:
         s = sales_orders.c
@@ -216,7 +245,7 @@ class SqlSalesOrders:
             ).all()
             for r in rows:
                 ship_lines.setdefault(r.shipment_id, []).append((r.item_id, r.sku, r.qty))
-        return SalesOrder(
+        so = SalesOrder(
             id=h["id"],
             number=h["number"],
             customer_id=h["customer_id"],
@@ -237,6 +266,8 @@ class SqlSalesOrders:
             note=h["note"],
             version=h["version"],
         )
+        self._stored[h["id"]] = _line_state(so.lines, _SO_LINE_FIELDS)
+        return so
 
     def _header(self, so: SalesOrder) -> dict[str, Any]:
         return {"status": so.status.value, "promised_date": so.promised_date, "confirmed_at": so.confirmed_at, "note": so.note}
@@ -253,6 +284,7 @@ class SqlSalesOrders:
             "version": 0,
         }
         so.id = (await self.conn.execute(insert(sales_orders).values(**values))).inserted_primary_key[0]  # type: ignore[index]
+        self._stored[so.id] = {}
         await self._children(so)
 
     async def save(self, so: SalesOrder) -> None:
@@ -261,7 +293,9 @@ class SqlSalesOrders:
 
     async def _children(self, so: SalesOrder) -> None:
         assert so.id is not None
-        await _sync_lines(self.conn, so_lines, "so_id", so.id, so.lines, _SO_LINE_FIELDS)
+        self._stored[so.id] = await _sync_lines(
+            self.conn, so_lines, "so_id", so.id, so.lines, _SO_LINE_FIELDS, self._stored.get(so.id)
+        )
         for sh in so.shipments:
             if sh.id is None:
                 head = {
@@ -280,19 +314,24 @@ class SqlSalesOrders:
         so.events = []
 
     async def waiting_for(self, item_id: int, warehouse_id: int) -> list[SalesOrder]:
-        s, ln = sales_orders.c, so_lines.c
-        ids = (
-            await self.conn.execute(
-                select(s.id, s.promised_date, s.promised_date.is_(None).label("undated"))
-                .join(so_lines, ln.so_id == s.id)
-                .where(
-                    ln.item_id == item_id,
-                    s.warehouse_id == warehouse_id,
-                    s.status.in_([st.value for st in OPEN_OUTBOUND]),
-                    ln.qty > ln.shipped_qty + ln.reserved_qty,
-                )
-                .distinct()
-                .order_by("undated", s.promised_date, s.id)
-            )
-        ).all()
+        ids = (await self.conn.execute(_WAITING, {"item": item_id, "warehouse": warehouse_id})).all()
         return [await self.get(int(r.id)) for r in ids]
+
+
+def _waiting_query() -> Select[int, date | None, bool]:
+    s, ln = sales_orders.c, so_lines.c
+    return (
+        select(s.id, s.promised_date, s.promised_date.is_(None).label("undated"))
+        .join(so_lines, ln.so_id == s.id)
+        .where(
+            ln.item_id == bindparam("item"),
+            s.warehouse_id == bindparam("warehouse"),
+            s.status.in_([st.value for st in OPEN_OUTBOUND]),
+            ln.qty > ln.shipped_qty + ln.reserved_qty,
+        )
+        .distinct()
+        .order_by("undated", s.promised_date, s.id)
+    )
+
+
+_WAITING = _waiting_query()  # built once: receiving asks for every item it receives

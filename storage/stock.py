@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, insert, select, tuple_, type_coerce, update
+from sqlalchemy import Select, Update, and_, bindparam, func, insert, select, tuple_, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.acts import Act
@@ -51,22 +52,18 @@ class SqlStock:
         return found
 
     async def apply(self, changes: Sequence[StockChange], act: Act) -> None:
-        b = stock_balances.c
         short: list[StockChange] = []
         for ch in sorted(changes, key=lambda c: c.key):
             if not ch.on_hand_delta and not ch.reserved_delta:
                 continue
             result = await self.conn.execute(
-                update(stock_balances)
-                .where(
-                    and_(
-                        b.item_id == ch.item_id,
-                        b.warehouse_id == ch.warehouse_id,
-                        b.on_hand + ch.on_hand_delta >= b.reserved + ch.reserved_delta,
-                        b.reserved + ch.reserved_delta >= 0,
-                    )
-                )
-                .values(on_hand=b.on_hand + ch.on_hand_delta, reserved=b.reserved + ch.reserved_delta)
+                _APPLY,
+                {
+                    "b_item": ch.item_id,
+                    "b_warehouse": ch.warehouse_id,
+                    "d_on_hand": ch.on_hand_delta,
+                    "d_reserved": ch.reserved_delta,
+                },
             )
             if result.rowcount != 1:
                 short.append(ch)
@@ -103,24 +100,59 @@ class SqlStock:
         return Shortage(ch.sku, row.code if row else str(ch.warehouse_id), wanted, available)
 
     async def position(self, item_id: int) -> StockPosition:
-        b = stock_balances.c
-        on_hand, reserved = (
-            await self.conn.execute(
-                select(func.coalesce(func.sum(b.on_hand), 0), func.coalesce(func.sum(b.reserved), 0)).where(b.item_id == item_id)
-            )
-        ).one()
-        return StockPosition(Decimal(on_hand), Decimal(reserved), await self.inbound(item_id))
+        row = (await self.conn.execute(_POSITION, {"item": item_id})).one()
+        return StockPosition(row[0], row[1], row[2])
 
     async def inbound(self, item_id: int) -> Decimal:
-        line = po_lines.c
-        value = await self.conn.scalar(
-            # A difference of Qty columns is typed as a plain integer (thousandths): coerce it back.
-            select(type_coerce(func.coalesce(func.sum(line.qty - line.received_qty), 0), Qty))
-            .join(purchase_orders, purchase_orders.c.id == line.po_id)
-            .where(
-                line.item_id == item_id,
-                line.qty > line.received_qty,
-                purchase_orders.c.status.in_([s.value for s in OPEN_INBOUND]),
+        value = await self.conn.scalar(_INBOUND, {"item": item_id})
+        return value if value is not None else ZERO
+
+
+# Hot statements are built once: constructing (and cache-keying) a Core statement per call costs
+# about as much Python as executing it.
+
+
+def _inbound_query(item_id: Any) -> Select[Decimal]:
+    line = po_lines.c
+    # A difference of Qty columns is typed as a plain integer (thousandths): coerce it back.
+    return (
+        select(type_coerce(func.coalesce(func.sum(line.qty - line.received_qty), 0), Qty))
+        .join(purchase_orders, purchase_orders.c.id == line.po_id)
+        .where(
+            line.item_id == item_id,
+            line.qty > line.received_qty,
+            purchase_orders.c.status.in_([s.value for s in OPEN_INBOUND]),
+        )
+    )
+
+
+def _position_query() -> Select[Decimal, Decimal, Decimal]:
+    # One round trip: low-stock judging asks for this once or twice per item and change.
+    b = stock_balances.c
+    return select(
+        type_coerce(func.coalesce(func.sum(b.on_hand), 0), Qty),
+        type_coerce(func.coalesce(func.sum(b.reserved), 0), Qty),
+        _inbound_query(bindparam("item")).scalar_subquery(),
+    ).where(b.item_id == bindparam("item"))
+
+
+def _apply_query() -> Update:
+    b = stock_balances.c
+    d_on_hand, d_reserved = bindparam("d_on_hand", type_=Qty()), bindparam("d_reserved", type_=Qty())
+    return (
+        update(stock_balances)
+        .where(
+            and_(
+                b.item_id == bindparam("b_item"),
+                b.warehouse_id == bindparam("b_warehouse"),
+                b.on_hand + d_on_hand >= b.reserved + d_reserved,
+                b.reserved + d_reserved >= 0,
             )
         )
-        return value if value is not None else ZERO
+        .values(on_hand=b.on_hand + d_on_hand, reserved=b.reserved + d_reserved)
+    )
+
+
+_INBOUND = _inbound_query(bindparam("item"))
+_POSITION = _position_query()
+_APPLY = _apply_query()

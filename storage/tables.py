@@ -151,6 +151,7 @@ purchase_orders = Table(
     Column("version", Integer, nullable=False),
     Index("ix_purchase_orders_status_expected", "status", "expected_date"),
     Index("ix_purchase_orders_supplier_status", "supplier_id", "status"),
+    Index("ix_purchase_orders_created_by_status", "created_by", "status"),  # "my POs" (storage.views)
 )
 
 po_lines = Table(
@@ -198,6 +199,7 @@ sales_orders = Table(
     Column("note", Text),
     Column("version", Integer, nullable=False),
     Index("ix_sales_orders_status_promised", "status", "promised_date"),
+    Index("ix_sales_orders_created_by_status", "created_by", "status"),  # "my SOs" (storage.views)
 )
 
 so_lines = Table(

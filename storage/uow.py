@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Self
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import Event
 from domain.ports import Customers, Items, PurchaseOrders, SalesOrders, Sequences, Stock, Suppliers, Users, Warehouses
-from storage.database import Database
+from storage.database import BUSY_TIMEOUT_MS, Database
 from storage.errors import translate
 from storage.master_repos import SqlCustomers, SqlItems, SqlSuppliers, SqlUsers, SqlWarehouses
 from storage.order_repos import SqlPurchaseOrders, SqlSalesOrders
@@ -27,13 +28,22 @@ class SqlUnitOfWork:
         self.db = db
         self._conn: AsyncConnection | None = None
         self._events: list[Event] = []
+        self._turn: asyncio.Lock | None = None
 
     async def __aenter__(self) -> Self:
+        if self.db.write_turn is not None:
+            async with asyncio.timeout(BUSY_TIMEOUT_MS / 1000):
+                await self.db.write_turn.acquire()
+            self._turn = self.db.write_turn
         try:
             self._conn = await self.db.write_engine.connect()
             await self._conn.begin()
         except DBAPIError as exc:
+            self._release_turn()
             raise translate(exc) from exc
+        except BaseException:
+            self._release_turn()
+            raise
         conn, self._events = self._conn, []
         self.items: Items = SqlItems(conn)
         self.suppliers: Suppliers = SqlSuppliers(conn)
@@ -52,6 +62,17 @@ class SqlUnitOfWork:
         return self._conn
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            await self._close(exc)
+        finally:
+            self._release_turn()
+
+    def _release_turn(self) -> None:
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.release()
+
+    async def _close(self, exc: BaseException | None) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return

@@ -127,3 +127,15 @@ class World:
     async def drift(self) -> list[Any]:
         async with self.db.reading() as conn:
             return await ledger_drift(conn)
+
+
+async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table in primary-key order: two equal snapshots mean nothing changed."""
+    from storage.tables import metadata
+
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    async with db.reading() as conn:
+        for table in metadata.sorted_tables:
+            query = select(table).order_by(*table.primary_key.columns)
+            out[table.name] = [tuple(row) for row in (await conn.execute(query)).all()]
+    return out

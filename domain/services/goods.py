@@ -11,7 +11,7 @@ from domain.ports import UnitOfWork
 from domain.purchasing import PurchaseOrder
 from domain.sales import SalesOrder
 from domain.services.base import Env, act_for
-from domain.services.lowstock import after_stock_change
+from domain.services.lowstock import after_stock_change, note_crossings, projected
 
 
 def _by_line(lines: Iterable[c.QtySpec], order: PurchaseOrder | SalesOrder, kind: str) -> dict[int, Decimal]:
@@ -34,8 +34,17 @@ async def receive_goods(cmd: c.ReceiveGoods, uow: UnitOfWork, env: Env) -> Purch
         else:
             changes = po.receive(_by_line(cmd.lines, po, "po"), act, env.receipt_tolerance)
         # Lock order everywhere: the order row, then waiting sales orders, then balances by key.
-        waiting = {ch.item_id: await uow.sos.waiting_for(ch.item_id, po.warehouse_id) for ch in changes}
+        # One object per sales order, also when it waits for several of the PO's items: a second
+        # copy would be saved over the first (a version conflict on every retry).
+        loaded: dict[str, SalesOrder] = {}
+        waiting = {
+            ch.item_id: [loaded.setdefault(so.number, so) for so in await uow.sos.waiting_for(ch.item_id, po.warehouse_id)]
+            for ch in changes
+        }
         balances = await uow.stock.lock(ch.key for ch in changes)
+        # Reserving for backorders lowers projected stock (the receipt itself only turns inbound
+        # into on hand), so low stock is judged against the position before the receipt.
+        before = await projected(uow, {ch.item_id for ch in changes})
         await uow.stock.apply(changes, act)
         for change in changes:
             free = balances[change.key].available + change.on_hand_delta
@@ -46,6 +55,7 @@ async def receive_goods(cmd: c.ReceiveGoods, uow: UnitOfWork, env: Env) -> Purch
                     await uow.stock.apply(reservations, act)
                     await uow.sos.save(so)
         await uow.pos.save(po)
+        await note_crossings(uow, act, before)
         await uow.commit()
         return po
 
@@ -56,9 +66,12 @@ async def return_to_supplier(cmd: c.ReturnToSupplier, uow: UnitOfWork, env: Env)
         po = await uow.pos.get(cmd.po)
         changes = po.return_goods(_by_line(cmd.lines, po, "po"), act, cmd.reason)
         await uow.stock.lock(ch.key for ch in changes)
+        # Measured, not estimated from the moves: a return from an open PO is expected again
+        # (inbound grows by what left), so projected stock may not drop at all.
+        before = await projected(uow, {ch.item_id for ch in changes})
         await uow.stock.apply(changes, act)
         await uow.pos.save(po)
-        await after_stock_change(uow, act, changes)
+        await note_crossings(uow, act, before)
         await uow.commit()
         return po
 

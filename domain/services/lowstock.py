@@ -32,7 +32,7 @@ async def _judge(uow: UnitOfWork, act: Act, item_id: int, was: Decimal, now: Dec
                 StockFellBelowReorderPoint(
                     **act.stamp(item.sku),
                     item_id=item_id,
-                    name=item.name,
+                    item_name=item.name,
                     projected=now,
                     reorder_point=item.reorder_point,
                     suggested_qty=suggested_order_qty(item, now),

@@ -12,6 +12,7 @@ from domain.services.base import Env, act_for
 from domain.services.lowstock import after_stock_change
 from domain.services.purchasing import next_po_number
 from domain.stock import StockChange, plan_adjustment, suggested_order_qty
+from domain.values import check_qty
 
 
 async def adjust_stock(cmd: c.AdjustStock, uow: UnitOfWork, env: Env) -> StockChange:
@@ -62,7 +63,7 @@ async def add_suggestion_to_draft(cmd: c.AddSuggestionToDraft, uow: UnitOfWork, 
             supplier = await uow.suppliers.get(item.default_supplier_id)
         else:
             raise InvalidInput("supplier", item.sku, "no_default_supplier")
-        qty = cmd.qty
+        qty = None if cmd.qty is None else check_qty(cmd.qty)  # else 0 is silently ignored and -n shrinks the line
         if qty is None:
             qty = suggested_order_qty(item, (await uow.stock.position(item.id)).projected)
             if qty <= 0:

@@ -1,0 +1,510 @@
+"""The read side: lists, sweeps, cards and timelines as SQL queries returning small frozen DTOs.
+
+Nothing here loads an aggregate. Sums and counts run in the database over indexed columns;
+Python only shapes the (few) resulting rows. Every function takes a connection from
+`Database.reading()`, so on SQLite it reads a WAL snapshot and never holds the write lock.
+
+Quantities and money are stored scaled (see storage.types); arithmetic on those columns comes
+back typed as a plain integer, so each such expression is coerced back with `_qty`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.master import Item
+from domain.purchasing import OPEN_INBOUND
+from domain.sales import OPEN_OUTBOUND
+from domain.stock import suggested_order_qty
+from domain.values import line_total, round_money
+from storage.tables import (
+    audit_log,
+    customers,
+    items,
+    po_lines,
+    purchase_orders,
+    sales_orders,
+    so_lines,
+    stock_balances,
+    stock_moves,
+    suppliers,
+    warehouses,
+)
+from storage.types import Qty
+
+ZERO = Decimal(0)
+T = TypeVar("T")
+
+_OPEN_INBOUND = sorted(s.value for s in OPEN_INBOUND)
+_OPEN_OUTBOUND = sorted(s.value for s in OPEN_OUTBOUND)
+
+
+def _qty(expr: Any) -> Any:
+    return type_coerce(expr, Qty)
+
+
+# --- DTOs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LowStockLine:
+    item_id: int
+    sku: str
+    name: str
+    unit: str
+    projected: Decimal
+    reorder_point: Decimal
+    suggested_qty: Decimal
+    supplier: str | None  # the default supplier's code
+
+    @property
+    def shortfall(self) -> Decimal:
+        return self.reorder_point - self.projected
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueOrder:
+    number: str
+    partner: str  # supplier code for a PO, customer code for an SO
+    status: str
+    due: date  # expected (PO) or promised (SO) date
+    days_late: int
+    open_qty: Decimal  # still to receive / to ship, over all lines
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseStock:
+    warehouse: str
+    on_hand: Decimal
+    reserved: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+
+@dataclass(frozen=True, slots=True)
+class StockCard:
+    item_id: int
+    sku: str
+    name: str
+    unit: str
+    active: bool
+    reorder_point: Decimal
+    supplier: str | None
+    warehouses: tuple[WarehouseStock, ...]
+    on_hand: Decimal
+    reserved: Decimal
+    inbound: Decimal  # approved PO quantity not received yet
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+    @property
+    def projected(self) -> Decimal:
+        return self.available + self.inbound
+
+    @property
+    def is_low(self) -> bool:
+        return self.active and self.reorder_point > 0 and self.projected < self.reorder_point
+
+
+@dataclass(frozen=True, slots=True)
+class ItemHit:
+    item_id: int
+    sku: str
+    name: str
+    unit: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    actor_id: int | None
+    source: str
+    action: str  # the event's name, or the move kind ("receipt", "shipment"...) for a ledger row
+    ref: str
+    details: Mapping[str, Any]
+    qty: Decimal | None = None  # ledger rows only: the signed quantity
+    warehouse: str | None = None  # ledger rows only
+
+    @property
+    def is_move(self) -> bool:
+        return self.qty is not None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    kind: str  # "po", "so" or "item"
+    ref: str  # the PO/SO number or the SKU as stored
+    entries: tuple[HistoryEntry, ...]  # oldest first, newest last
+    truncated: bool  # older entries exist beyond the limit
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    number: str
+    partner: str
+    status: str
+    created_by: int
+    created_at: datetime
+    due: date | None  # expected (PO) or promised (SO) date
+    lines: int
+    open_qty: Decimal  # to receive (PO) or to ship (SO)
+    total: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    rows: tuple[T, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return (self.page + 1) * self.page_size < self.total
+
+
+# --- stock ------------------------------------------------------------------------------------
+
+
+def _inbound_by_item() -> Any:
+    """Open PO quantity per item, driven by the (few) open POs through their status index."""
+    ln, p = po_lines.c, purchase_orders.c
+    return (
+        select(ln.item_id, func.sum(ln.qty - ln.received_qty).label("inbound"))
+        .join(purchase_orders, p.id == ln.po_id)
+        .where(p.status.in_(_OPEN_INBOUND), ln.qty > ln.received_qty)
+        .group_by(ln.item_id)
+        .subquery("inbound")
+    )
+
+
+async def low_stock(conn: AsyncConnection, limit: int | None = None) -> list[LowStockLine]:
+    """Active items with a reorder point whose projected quantity (available over all
+    warehouses plus open PO quantity) is below it, by SKU, with a suggested order quantity."""
+    i, b = items.c, stock_balances.c
+    available = select(func.sum(b.on_hand - b.reserved)).where(b.item_id == i.id).correlate(items).scalar_subquery()
+    inbound = _inbound_by_item()
+    projected = func.coalesce(available, 0) + func.coalesce(inbound.c.inbound, 0)
+    query = (
+        select(
+            i.id,
+            i.sku,
+            i.name,
+            i.unit,
+            i.reorder_point,
+            i.reorder_qty,
+            i.max_qty,
+            i.pack_size,
+            suppliers.c.code.label("supplier"),
+            _qty(projected).label("projected"),
+        )
+        .select_from(items)
+        .outerjoin(inbound, inbound.c.item_id == i.id)
+        .outerjoin(suppliers, suppliers.c.id == i.default_supplier_id)
+        .where(i.active.is_(True), i.reorder_point > 0, projected < i.reorder_point)
+        .order_by(i.sku_key)
+        .limit(limit)
+    )
+    out = []
+    for r in (await conn.execute(query)).all():
+        item = Item(
+            r.sku,
+            r.name,
+            r.unit,
+            reorder_point=r.reorder_point,
+            reorder_qty=r.reorder_qty,
+            max_qty=r.max_qty,
+            pack_size=r.pack_size,
+            id=r.id,
+        )
+        suggested = suggested_order_qty(item, r.projected)
+        out.append(LowStockLine(r.id, r.sku, r.name, r.unit, r.projected, r.reorder_point, suggested, r.supplier))
+    return out
+
+
+async def stock_card(conn: AsyncConnection, sku: str) -> StockCard | None:
+    """Balances per warehouse plus inbound for one item; None for an unknown SKU."""
+    i, b = items.c, stock_balances.c
+    head = (
+        await conn.execute(
+            select(i.id, i.sku, i.name, i.unit, i.active, i.reorder_point, suppliers.c.code.label("supplier"))
+            .outerjoin(suppliers, suppliers.c.id == i.default_supplier_id)
+            .where(i.sku_key == sku.strip().lower())
+        )
+    ).first()
+    if head is None:
+        return None
+    rows = (
+        await conn.execute(
+            select(warehouses.c.code, b.on_hand, b.reserved)
+            .join(warehouses, warehouses.c.id == b.warehouse_id)
+            .where(b.item_id == head.id)
+            .order_by(warehouses.c.code)
+        )
+    ).all()
+    ln, p = po_lines.c, purchase_orders.c
+    inbound = await conn.scalar(
+        select(_qty(func.coalesce(func.sum(ln.qty - ln.received_qty), 0)))
+        .join(purchase_orders, p.id == ln.po_id)
+        .where(ln.item_id == head.id, p.status.in_(_OPEN_INBOUND), ln.qty > ln.received_qty)
+    )
+    per_warehouse = tuple(WarehouseStock(r.code, r.on_hand, r.reserved) for r in rows)
+    return StockCard(
+        item_id=head.id,
+        sku=head.sku,
+        name=head.name,
+        unit=head.unit,
+        active=head.active,
+        reorder_point=head.reorder_point,
+        supplier=head.supplier,
+        warehouses=per_warehouse,
+        on_hand=sum((w.on_hand for w in per_warehouse), ZERO),
+        reserved=sum((w.reserved for w in per_warehouse), ZERO),
+        inbound=inbound if inbound is not None else ZERO,
+    )
+
+
+async def search_items(
+    conn: AsyncConnection, words: str | Sequence[str], limit: int = 10, *, include_inactive: bool = False
+) -> list[ItemHit]:
+    """Items whose SKU or name contains every word (case-insensitive); exact and prefix SKU
+    matches first. An empty search finds nothing."""
+    terms = words.split() if isinstance(words, str) else [w for word in words for w in word.split()]
+    if not terms:
+        return []
+    i = items.c
+    conditions: list[ColumnElement[bool]] = [
+        or_(i.sku_key.contains(t.lower(), autoescape=True), i.name.icontains(t, autoescape=True)) for t in terms
+    ]
+    if not include_inactive:
+        conditions.append(i.active.is_(True))
+    first = terms[0].lower()
+    rank = case((i.sku_key == first, 0), (i.sku_key.startswith(first, autoescape=True), 1), else_=2)
+    query = select(i.id, i.sku, i.name, i.unit, i.active).where(*conditions).order_by(rank, i.sku_key).limit(limit)
+    return [ItemHit(r.id, r.sku, r.name, r.unit, r.active) for r in (await conn.execute(query)).all()]
+
+
+# --- overdue ----------------------------------------------------------------------------------
+
+
+async def overdue_pos(conn: AsyncConnection, today: date, limit: int | None = None) -> list[OverdueOrder]:
+    """Approved or partially received POs with something left to receive, expected before
+    `today` (the company's local date); the most overdue first."""
+    p, ln = purchase_orders.c, po_lines.c
+    query = (
+        select(p.number, suppliers.c.code, p.status, p.expected_date, _qty(func.sum(ln.qty - ln.received_qty)).label("open"))
+        .join(suppliers, suppliers.c.id == p.supplier_id)
+        .join(po_lines, ln.po_id == p.id)
+        .where(p.status.in_(_OPEN_INBOUND), p.expected_date < today, ln.qty > ln.received_qty)
+        .group_by(p.id, p.number, suppliers.c.code, p.status, p.expected_date)
+        .order_by(p.expected_date, p.number)
+        .limit(limit)
+    )
+    rows = (await conn.execute(query)).all()
+    return [OverdueOrder(r.number, r.code, r.status, r.expected_date, (today - r.expected_date).days, r.open) for r in rows]
+
+
+async def overdue_sos(conn: AsyncConnection, today: date, limit: int | None = None) -> list[OverdueOrder]:
+    """Confirmed or partially shipped SOs with something left to ship, promised before
+    `today`; the most overdue first."""
+    s, ln = sales_orders.c, so_lines.c
+    query = (
+        select(s.number, customers.c.code, s.status, s.promised_date, _qty(func.sum(ln.qty - ln.shipped_qty)).label("open"))
+        .join(customers, customers.c.id == s.customer_id)
+        .join(so_lines, ln.so_id == s.id)
+        .where(s.status.in_(_OPEN_OUTBOUND), s.promised_date < today, ln.qty > ln.shipped_qty)
+        .group_by(s.id, s.number, customers.c.code, s.status, s.promised_date)
+        .order_by(s.promised_date, s.number)
+        .limit(limit)
+    )
+    rows = (await conn.execute(query)).all()
+    return [OverdueOrder(r.number, r.code, r.status, r.promised_date, (today - r.promised_date).days, r.open) for r in rows]
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+async def history(conn: AsyncConnection, ref: str, limit: int = 50) -> History | None:
+    """The timeline of a PO or SO (its audit rows) or of a SKU (its audit rows and every ledger
+    move of the item), the newest `limit` entries, oldest first. None when nothing has that ref."""
+    ref = ref.strip()
+    number = ref.upper()
+    for kind, table in (("po", purchase_orders), ("so", sales_orders)):
+        if await conn.scalar(select(table.c.id).where(table.c.number == number)) is not None:
+            entries = await _audit(conn, number, limit + 1)
+            return _history(kind, number, entries, limit)
+    item = (await conn.execute(select(items.c.id, items.c.sku).where(items.c.sku_key == ref.lower()))).first()
+    if item is None:
+        return None
+    m = stock_moves.c
+    moves = (
+        await conn.execute(
+            select(m.id, m.at, m.actor_id, m.source, m.kind, m.ref, m.qty, warehouses.c.code)
+            .join(warehouses, warehouses.c.id == m.warehouse_id)
+            .where(m.item_id == item.id)
+            .order_by(m.at.desc(), m.id.desc())
+            .limit(limit + 1)
+        )
+    ).all()
+    entries = await _audit(conn, item.sku, limit + 1)
+    entries += [((r.at, 0, r.id), HistoryEntry(r.at, r.actor_id, r.source, r.kind, r.ref, {}, r.qty, r.code)) for r in moves]
+    return _history("item", item.sku, entries, limit)
+
+
+_Keyed = list[tuple[tuple[datetime, int, int], HistoryEntry]]
+
+
+async def _audit(conn: AsyncConnection, ref: str, limit: int) -> _Keyed:
+    a = audit_log.c
+    rows = (
+        await conn.execute(
+            select(a.id, a.at, a.actor_id, a.source, a.action, a.ref, a.details)
+            .where(a.ref == ref)
+            .order_by(a.at.desc(), a.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    # A move and the event announcing it share an instant: the move sorts first.
+    return [((r.at, 1, r.id), HistoryEntry(r.at, r.actor_id, r.source, r.action, r.ref, r.details)) for r in rows]
+
+
+def _history(kind: str, ref: str, entries: _Keyed, limit: int) -> History:
+    entries.sort(key=lambda e: e[0])
+    kept = entries[-limit:] if limit > 0 else []
+    return History(kind, ref, tuple(e for _, e in kept), len(entries) > len(kept))
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+def _statuses(status: str | Collection[str] | None) -> list[str] | None:
+    if status is None:
+        return None
+    return [status] if isinstance(status, str) else sorted(status)
+
+
+async def _order_page(
+    conn: AsyncConnection,
+    head: Table,
+    lines: Table,
+    parent: str,
+    partner: Table,
+    partner_fk: str,
+    due: str,
+    done: str,
+    *,
+    status: str | Collection[str] | None,
+    created_by: int | None,
+    page: int,
+    page_size: int,
+) -> Page[OrderSummary]:
+    h, ln = head.c, lines.c
+    where: list[ColumnElement[bool]] = []
+    wanted = _statuses(status)
+    if wanted is not None:
+        where.append(h.status.in_(wanted))
+    if created_by is not None:
+        where.append(h.created_by == created_by)
+    total = int(await conn.scalar(select(func.count()).select_from(head).where(*where)) or 0)
+    page, page_size = max(page, 0), max(page_size, 1)
+    headers: Select[Any] = (
+        select(h.id, h.number, partner.c.code, h.status, h.created_by, h.created_at, h[due], h.currency)
+        .join(partner, partner.c.id == h[partner_fk])
+        .where(*where)
+        .order_by(h.id.desc())
+        .limit(page_size)
+        .offset(page * page_size)
+    )
+    rows = (await conn.execute(headers)).all()
+    if not rows:
+        return Page((), total, page, page_size)
+    # Money is rounded per line the way the domain rounds it, so the totals are computed from
+    # this page's lines (one query, at most page_size orders) rather than summed in SQL.
+    line_rows = (
+        await conn.execute(
+            select(ln[parent], ln.qty, ln.unit_price, ln[done]).where(ln[parent].in_([r.id for r in rows])).order_by(ln.id)
+        )
+    ).all()
+    by_order: dict[int, list[Any]] = {}
+    for lr in line_rows:
+        by_order.setdefault(lr[0], []).append(lr)
+    out = []
+    for r in rows:
+        mine = by_order.get(r.id, [])
+        total_money = round_money(sum((line_total(x.qty, x.unit_price, r.currency) for x in mine), ZERO), r.currency)
+        open_qty = sum((max(x.qty - x[3], ZERO) for x in mine), ZERO)
+        out.append(
+            OrderSummary(
+                r.number, r.code, r.status, r.created_by, r.created_at, r[6], len(mine), open_qty, total_money, r.currency
+            )
+        )
+    return Page(tuple(out), total, page, page_size)
+
+
+async def po_list(
+    conn: AsyncConnection,
+    status: str | Collection[str] | None = None,
+    created_by: int | None = None,
+    page: int = 0,
+    page_size: int = 10,
+) -> Page[OrderSummary]:
+    """Purchase orders, newest first, optionally of some statuses and/or by one creator."""
+    return await _order_page(
+        conn,
+        purchase_orders,
+        po_lines,
+        "po_id",
+        suppliers,
+        "supplier_id",
+        "expected_date",
+        "received_qty",
+        status=status,
+        created_by=created_by,
+        page=page,
+        page_size=page_size,
+    )
+
+
+async def so_list(
+    conn: AsyncConnection,
+    status: str | Collection[str] | None = None,
+    created_by: int | None = None,
+    page: int = 0,
+    page_size: int = 10,
+) -> Page[OrderSummary]:
+    """Sales orders, newest first, optionally of some statuses and/or by one creator."""
+    return await _order_page(
+        conn,
+        sales_orders,
+        so_lines,
+        "so_id",
+        customers,
+        "customer_id",
+        "promised_date",
+        "shipped_qty",
+        status=status,
+        created_by=created_by,
+        page=page,
+        page_size=page_size,
+    )
