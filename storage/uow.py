@@ -109,7 +109,13 @@ class SqlUnitOfWork:
             )
             await outbox_rows(conn, self._events)
         self._events = []
-        await conn.commit()
+        try:
+            await conn.commit()
+        except BaseException:
+            # A failed COMMIT may leave the driver inside the transaction (SQLite "busy"); such a
+            # connection must never go back to the pool, where the next user would inherit it.
+            await conn.invalidate()
+            raise
 
 
 class SqlUnitOfWorkFactory:

@@ -84,7 +84,8 @@ def test_placeholder_tokens_are_refused(token: str) -> None:
 def test_an_approval_ladder_out_of_order_is_refused(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "[[approval.tiers]]\nthreshold = 0\napprovals = 0\n[[approval.tiers]]\nthreshold = 900\napprovals = 1\nroles=['manager']\n"
+        "[[approval.tiers]]\nthreshold = 0\napprovals = 0\n"
+        "[[approval.tiers]]\nthreshold = 900\napprovals = 1\nroles=['manager']\n"
         "[[approval.tiers]]\nthreshold = 100\napprovals = 2\nroles=['manager']\n",
     )
 
