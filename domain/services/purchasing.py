@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
 from domain import commands as c
 from domain import events as ev
+from domain.acts import Act
 from domain.errors import InvalidInput, NotFound
-from domain.master import PURCHASING, Supplier
+from domain.master import MAIN_WAREHOUSE, PURCHASING, Item, Supplier
 from domain.ports import UnitOfWork
 from domain.purchasing import OPEN_INBOUND, PurchaseOrder
 from domain.services.base import Env, act_for, check_future_date
@@ -24,6 +28,32 @@ def _promised_by(supplier: Supplier, env: Env) -> date | None:
     return env.today() + timedelta(days=supplier.lead_time_days) if supplier.lead_time_days else None
 
 
+async def open_draft_po(
+    uow: UnitOfWork, env: Env, act: Act, supplier: Supplier, lines: Iterable[tuple[Item, Decimal, Decimal | None]], **header: Any
+) -> PurchaseOrder:
+    """A new draft PO with its lines, numbered and added to the unit of work."""
+    if not supplier.active:
+        raise InvalidInput("supplier", supplier.code, "inactive_supplier")
+    assert supplier.id is not None
+    header.setdefault("warehouse_id", (await uow.warehouses.by_code(MAIN_WAREHOUSE)).id)
+    header.setdefault("expected_date", _promised_by(supplier, env))
+    po = PurchaseOrder(
+        number=await next_po_number(uow, env),
+        supplier_id=supplier.id,
+        supplier_code=supplier.code,
+        currency=supplier.currency,
+        created_by=act.actor_id or 0,
+        created_at=act.at,
+        **header,
+    )
+    for item, qty, price in lines:
+        po.add_line(item, qty, price, act, env.policy)
+    # The lines are part of creating it, not changes to announce one by one.
+    po.events[:] = [ev.PurchaseOrderCreated(**act.stamp(po.number), supplier=supplier.code, total=po.total, currency=po.currency)]
+    await uow.pos.add(po)
+    return po
+
+
 async def create_po(cmd: c.CreatePurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:
     async with uow:
         act = await act_for(cmd, uow, env)
@@ -31,27 +61,10 @@ async def create_po(cmd: c.CreatePurchaseOrder, uow: UnitOfWork, env: Env) -> Pu
         if not cmd.lines:
             raise InvalidInput("lines", "", "no_lines")
         supplier = await uow.suppliers.by_code(cmd.supplier)
-        if not supplier.active:
-            raise InvalidInput("supplier", cmd.supplier, "inactive_supplier")
         warehouse = await uow.warehouses.by_code(cmd.warehouse)
-        assert supplier.id is not None
-        po = PurchaseOrder(
-            number=await next_po_number(uow, env),
-            supplier_id=supplier.id,
-            supplier_code=supplier.code,
-            currency=supplier.currency,
-            warehouse_id=warehouse.id,
-            created_by=act.actor_id or 0,
-            created_at=act.at,
-            expected_date=check_future_date(cmd.expected_date, env, "expected_date") or _promised_by(supplier, env),
-            note=cmd.note,
-        )
-        for sku, qty, price in cmd.lines:
-            po.add_line(await uow.items.by_sku(sku), qty, price, act, env.policy)
-        po.events[:] = [
-            ev.PurchaseOrderCreated(**act.stamp(po.number), supplier=supplier.code, total=po.total, currency=po.currency)
-        ]
-        await uow.pos.add(po)
+        lines = [(await uow.items.by_sku(sku), qty, price) for sku, qty, price in cmd.lines]
+        expected = check_future_date(cmd.expected_date, env, "expected_date") or _promised_by(supplier, env)
+        po = await open_draft_po(uow, env, act, supplier, lines, warehouse_id=warehouse.id, expected_date=expected, note=cmd.note)
         await uow.commit()
         return po
 
@@ -85,53 +98,37 @@ async def edit_po(cmd: c.EditPurchaseOrder, uow: UnitOfWork, env: Env) -> Purcha
 
 
 async def set_expected_date(cmd: c.SetExpectedDate, uow: UnitOfWork, env: Env) -> PurchaseOrder:
+    when = check_future_date(cmd.expected_date, env, "expected_date")
+    return await _po_step(cmd, cmd.po, uow, env, lambda po, act: po.set_expected_date(when, act))
+
+
+async def _po_step(
+    cmd: c.Command, po_ref: str, uow: UnitOfWork, env: Env, step: Callable[[PurchaseOrder, Act], None]
+) -> PurchaseOrder:
+    """Load and lock the PO, apply one business act, save."""
     async with uow:
         act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
-        po.set_expected_date(check_future_date(cmd.expected_date, env, "expected_date"), act)
+        po = await uow.pos.get(po_ref)
+        step(po, act)
         await uow.pos.save(po)
         await uow.commit()
         return po
 
 
 async def submit_po(cmd: c.SubmitPurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:
-    async with uow:
-        act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
-        po.submit(act, env.policy)
-        await uow.pos.save(po)
-        await uow.commit()
-        return po
+    return await _po_step(cmd, cmd.po, uow, env, lambda po, act: po.submit(act, env.policy))
 
 
 async def approve_po(cmd: c.ApprovePurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:
-    async with uow:
-        act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
-        po.approve(act)
-        await uow.pos.save(po)
-        await uow.commit()
-        return po
+    return await _po_step(cmd, cmd.po, uow, env, lambda po, act: po.approve(act))
 
 
 async def reject_po(cmd: c.RejectPurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:
-    async with uow:
-        act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
-        po.reject(act, cmd.reason)
-        await uow.pos.save(po)
-        await uow.commit()
-        return po
+    return await _po_step(cmd, cmd.po, uow, env, lambda po, act: po.reject(act, cmd.reason))
 
 
 async def revise_po(cmd: c.RevisePurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:
-    async with uow:
-        act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
-        po.revise(act)
-        await uow.pos.save(po)
-        await uow.commit()
-        return po
+    return await _po_step(cmd, cmd.po, uow, env, lambda po, act: po.revise(act))
 
 
 async def cancel_po(cmd: c.CancelPurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:

@@ -10,7 +10,7 @@ from domain.ports import UnitOfWork
 from domain.purchasing import POStatus, PurchaseOrder
 from domain.services.base import Env, act_for
 from domain.services.lowstock import after_stock_change
-from domain.services.purchasing import next_po_number
+from domain.services.purchasing import open_draft_po
 from domain.stock import StockChange, plan_adjustment, suggested_order_qty
 from domain.values import check_qty
 
@@ -71,21 +71,7 @@ async def add_suggestion_to_draft(cmd: c.AddSuggestionToDraft, uow: UnitOfWork, 
         assert supplier.id is not None
         po = await uow.pos.draft_for_supplier(supplier.id)
         if po is None:
-            main = await uow.warehouses.by_code("MAIN")
-            po = PurchaseOrder(
-                number=await next_po_number(uow, env),
-                supplier_id=supplier.id,
-                supplier_code=supplier.code,
-                currency=supplier.currency,
-                warehouse_id=main.id,
-                created_by=act.actor_id or 0,
-                created_at=act.at,
-            )
-            po.add_line(item, qty, None, act, env.policy)
-            po.events[:] = [
-                ev.PurchaseOrderCreated(**act.stamp(po.number), supplier=supplier.code, total=po.total, currency=po.currency)
-            ]
-            await uow.pos.add(po)
+            po = await open_draft_po(uow, env, act, supplier, [(item, qty, None)])
         else:
             assert po.status == POStatus.DRAFT
             line = po.line_for_item(item.id)
