@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, Update, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import ConcurrencyConflict, NotFound
@@ -42,6 +43,18 @@ def _new_id(result: Any) -> int:
     return int(result.inserted_primary_key[0])
 
 
+@cache
+def _by_id(table: Table) -> Update:
+    """UPDATE of one row; the columns set are the parameters given (one compiled form per set)."""
+    return update(table).where(table.c.id == bindparam("_id"))
+
+
+@cache
+def _by_version(table: Table) -> Update:
+    """UPDATE of one row if it is still at the version loaded."""
+    return update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+
+
 Stored = dict[int, tuple[Any, ...]]  # line id -> the line's values as last loaded or written
 
 
@@ -73,13 +86,13 @@ async def _sync_lines(
         if ln.id is None:
             ln.id = _new_id(await conn.execute(insert(table).values(**values, **{parent: parent_id})))
         elif stored is None or stored.get(ln.id) != tuple(values.values()):
-            await conn.execute(update(table).where(table.c.id == ln.id).values(**values))
+            await conn.execute(_by_id(table), {**values, "_id": ln.id})
     return _line_state(lines, fields)
 
 
 async def _bump_version(conn: AsyncConnection, table: Table, agg: Any, values: dict[str, Any]) -> None:
     result = await conn.execute(
-        update(table).where(table.c.id == agg.id, table.c.version == agg.version).values(**values, version=agg.version + 1)
+        _by_version(table), {**values, "version": agg.version + 1, "_id": agg.id, "_version": agg.version}
     )
     if result.rowcount != 1:
         raise ConcurrencyConflict(f"{agg.number} changed meanwhile")
@@ -108,17 +121,8 @@ class SqlPurchaseOrders:
         if head is None:
             raise NotFound("po", ref)
         h = head._mapping
-        lines = (
-            await self.conn.execute(
-                select(po_lines, items.c.sku)
-                .join(items, items.c.id == po_lines.c.item_id)
-                .where(po_lines.c.po_id == h["id"])
-                .order_by(po_lines.c.line_no)
-            )
-        ).all()
-        decisions = (
-            await self.conn.execute(select(po_decisions).where(po_decisions.c.po_id == h["id"]).order_by(po_decisions.c.id))
-        ).all()
+        lines = (await self.conn.execute(_PO_LINES, {"order": h["id"]})).all()
+        decisions = (await self.conn.execute(_PO_DECISIONS, {"order": h["id"]})).all()
         po = PurchaseOrder(
             id=h["id"],
             number=h["number"],
@@ -222,14 +226,7 @@ class SqlSalesOrders:
         if head is None:
             raise NotFound("so", ref)
         h = head._mapping
-        lines = (
-            await self.conn.execute(
-                select(so_lines, items.c.sku)
-                .join(items, items.c.id == so_lines.c.item_id)
-                .where(so_lines.c.so_id == h["id"])
-                .order_by(so_lines.c.line_no)
-            )
-        ).all()
+        lines = (await self.conn.execute(_SO_LINES, {"order": h["id"]})).all()
         ships = (
             await self.conn.execute(select(shipments).where(shipments.c.so_id == h["id"]).order_by(shipments.c.shipment_no))
         ).all()
@@ -335,3 +332,17 @@ def _waiting_query() -> Select[int, date | None, bool]:
 
 
 _WAITING = _waiting_query()  # built once: receiving asks for every item it receives
+# Loading an order: built once, as every use case on an order starts here.
+_PO_LINES = (
+    select(po_lines, items.c.sku)
+    .join(items, items.c.id == po_lines.c.item_id)
+    .where(po_lines.c.po_id == bindparam("order"))
+    .order_by(po_lines.c.line_no)
+)
+_PO_DECISIONS = select(po_decisions).where(po_decisions.c.po_id == bindparam("order")).order_by(po_decisions.c.id)
+_SO_LINES = (
+    select(so_lines, items.c.sku)
+    .join(items, items.c.id == so_lines.c.item_id)
+    .where(so_lines.c.so_id == bindparam("order"))
+    .order_by(so_lines.c.line_no)
+)

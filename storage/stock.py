@@ -27,14 +27,7 @@ class SqlStock:
         self.conn = conn
 
     async def _select(self, keys: list[Key]) -> dict[Key, Balance]:
-        b = stock_balances.c
-        query = (
-            select(b.item_id, b.warehouse_id, b.on_hand, b.reserved)
-            .where(tuple_(b.item_id, b.warehouse_id).in_(keys))
-            .order_by(b.item_id, b.warehouse_id)
-            .with_for_update()
-        )
-        rows = (await self.conn.execute(query)).all()
+        rows = (await self.conn.execute(_LOCK, {"items": sorted({i for i, _ in keys}), "keys": keys})).all()
         return {(r.item_id, r.warehouse_id): Balance(r.on_hand, r.reserved) for r in rows}
 
     async def lock(self, keys: Iterable[Key]) -> dict[Key, Balance]:
@@ -136,6 +129,21 @@ def _position_query() -> Select[Decimal, Decimal, Decimal]:
     ).where(b.item_id == bindparam("item"))
 
 
+def _lock_query() -> Select[int, int, Decimal, Decimal]:
+    b = stock_balances.c
+    return (
+        select(b.item_id, b.warehouse_id, b.on_hand, b.reserved)
+        # SQLite cannot use an index for a row-value IN list and would scan every balance; the
+        # redundant item_id IN lets it search the primary key, the pair IN keeps it exact.
+        .where(
+            b.item_id.in_(bindparam("items", expanding=True)),
+            tuple_(b.item_id, b.warehouse_id).in_(bindparam("keys", expanding=True)),
+        )
+        .order_by(b.item_id, b.warehouse_id)
+        .with_for_update()
+    )
+
+
 def _apply_query() -> Update:
     b = stock_balances.c
     d_on_hand, d_reserved = bindparam("d_on_hand", type_=Qty()), bindparam("d_reserved", type_=Qty())
@@ -156,3 +164,4 @@ def _apply_query() -> Update:
 _INBOUND = _inbound_query(bindparam("item"))
 _POSITION = _position_query()
 _APPLY = _apply_query()
+_LOCK = _lock_query()

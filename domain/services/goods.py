@@ -43,8 +43,8 @@ async def receive_goods(cmd: c.ReceiveGoods, uow: UnitOfWork, env: Env) -> Purch
         }
         balances = await uow.stock.lock(ch.key for ch in changes)
         # Reserving for backorders lowers projected stock (the receipt itself only turns inbound
-        # into on hand), so low stock is judged against the position before the receipt.
-        before = await projected(uow, {ch.item_id for ch in changes})
+        # into on hand), so items with waiting orders are judged against their position before.
+        before = await projected(uow, {item_id for item_id, sos in waiting.items() if sos})
         await uow.stock.apply(changes, act)
         for change in changes:
             free = balances[change.key].available + change.on_hand_delta

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from domain import commands as c
 from storage import views
 from tests.support import ADMIN, BUYER, SALES, WAREHOUSE, World, q
 
 
-async def _item(world: World, sku: str, name: str, rp: int, **kw: object) -> None:
-    await world.do(c.CreateItem(actor_id=ADMIN, sku=sku, name=name, reorder_point=q(rp), default_supplier="ACME", **kw))  # type: ignore[arg-type]
+async def _item(world: World, sku: str, name: str, rp: int, **kw: Any) -> None:
+    await world.do(c.CreateItem(actor_id=ADMIN, sku=sku, name=name, reorder_point=q(rp), default_supplier="ACME", **kw))
 
 
 async def _po(world: World, lines: tuple[tuple[str, int], ...], *, expected: date | None = None, by: int = BUYER) -> str:
     po = await world.do(
-        c.CreatePurchaseOrder(actor_id=by, supplier="ACME", lines=tuple((s, q(n), q(1)) for s, n in lines), expected_date=expected)
+        c.CreatePurchaseOrder(
+            actor_id=by, supplier="ACME", lines=tuple((s, q(n), q(1)) for s, n in lines), expected_date=expected
+        )
     )
     return str(po.number)
 

@@ -1,0 +1,174 @@
+"""`python -m bench` (or `make bench`): build a big company, time the read side, race the Bus
+against hand-written transactions, print one summary line per metric and save JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench import queries, throughput
+from bench.backends import scratch_database
+from bench.dataset import Spec, build
+from storage.checks import ledger_drift
+
+RESULTS = Path(__file__).parent / "results"
+RATIO_GOAL = 0.7  # Bus throughput at least 0.7× the hand-written floor
+SWEEP_GOAL_S = 1.0  # low-stock sweep and overdue queries under 1 s on SQLite
+
+
+@dataclass
+class Options:
+    backends: list[str]
+    items: int = 100_000
+    moves: int = 1_000_000
+    ops: int = 500
+    runs: int = 5
+    pg_url: str | None = None
+    out: Path | None = RESULTS
+    quiet: bool = False
+
+
+@dataclass
+class BackendReport:
+    backend: str
+    server: str
+    counts: dict[str, int]
+    build_s: float
+    queries: list[queries.Timing]
+    throughput: list[throughput.Result]
+    ledger_check_s: float
+    problems: list[str] = field(default_factory=list)
+
+
+def parse(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--backend", choices=["auto", "sqlite", "pg", "both"], default="auto",
+                        help="auto (default): SQLite, and PostgreSQL too when a URL is configured")  # fmt: skip
+    parser.add_argument("--items", type=int, help="items in the dataset (default 100,000)")
+    parser.add_argument("--moves", type=int, help="ledger rows in the dataset (default 1,000,000)")
+    parser.add_argument("--ops", type=int, help="timed operations per kind and side (default 500)")
+    parser.add_argument("--runs", type=int, help="timed runs per query, median reported (default 5)")
+    parser.add_argument("--quick", action="store_true", help="10,000 items, 100,000 moves, 200 ops, 3 runs")
+    parser.add_argument("--pg-url", default=os.environ.get("CAIXIAO_BENCH_PG_URL") or os.environ.get("CAIXIAO_TEST_PG_URL"),
+                        help="postgresql+asyncpg://... (default: $CAIXIAO_BENCH_PG_URL or $CAIXIAO_TEST_PG_URL)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the JSON results (default bench/results)")
+    parser.add_argument("--no-json", action="store_true", help="do not write a results file")
+    args = parser.parse_args(argv)
+    if args.backend == "auto":
+        backends = ["sqlite", "pg"] if args.pg_url else ["sqlite"]
+    else:
+        backends = ["sqlite", "pg"] if args.backend == "both" else [args.backend]
+    if "pg" in backends and not args.pg_url:
+        parser.error("PostgreSQL needs --pg-url or CAIXIAO_BENCH_PG_URL")
+    base = Options(backends, items=10_000, moves=100_000, ops=200, runs=3) if args.quick else Options(backends)
+    return Options(
+        backends,
+        items=args.items or base.items,
+        moves=args.moves if args.moves is not None else base.moves,
+        ops=args.ops or base.ops,
+        runs=args.runs or base.runs,
+        pg_url=args.pg_url,
+        out=None if args.no_json else args.out,
+    )
+
+
+class Clock:
+    def __init__(self, quiet: bool) -> None:
+        self.start, self.quiet = time.perf_counter(), quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:7.1f}s] {message}", flush=True)
+
+
+async def run_backend(backend: str, options: Options, say: Clock) -> BackendReport:
+    spec = Spec.scaled(options.items, options.moves)
+    async with scratch_database(backend, options.pg_url) as db:
+        async with db.reading() as conn:
+            server = str(await conn.scalar(sa.text("select sqlite_version()" if db.is_sqlite else "show server_version")))
+        say(f"{backend} {server}: building {spec.items:,} items, {spec.moves:,} ledger rows, {spec.pos:,} POs, {spec.sos:,} SOs")
+        started = time.perf_counter()
+        data = await build(db, spec, lambda m: say(f"{backend}: {m}"))
+        build_s = time.perf_counter() - started
+        say(f"{backend}: dataset built in {build_s:.1f} s; timing the read side")
+        timings = await queries.run(db, options.runs, lambda m: say(f"{backend}: {m}"))
+        warmup = max(min(20, options.ops // 5), 2)
+        say(f"{backend}: preparing {options.ops + warmup} orders per operation and side")
+        numbers = await throughput.prepare(db, data, options.ops + warmup)
+        results = await throughput.run(
+            db, numbers, warmup=warmup, block=max(min(25, options.ops // 4), 1), progress=lambda m: say(f"{backend}: {m}")
+        )
+        problems = await throughput.same_outcome(db, numbers)
+        started = time.perf_counter()
+        async with db.reading() as conn:
+            drift = await ledger_drift(conn)
+        check_s = time.perf_counter() - started
+        if drift:
+            problems.append(f"{len(drift)} balances disagree with the ledger, e.g. {drift[0]}")
+        say(f"{backend}: ledger check {'found drift' if drift else 'clean'} in {check_s:.1f} s")
+        return BackendReport(backend, server, dict(data.counts), build_s, timings, results, check_s, problems)
+
+
+def summary(report: BackendReport) -> list[str]:
+    lines = []
+    for r in report.throughput:
+        verdict = "ok" if r.ratio >= RATIO_GOAL else "BELOW GOAL"
+        lines.append(
+            f"{report.backend:6s} {r.op:12s} ratio {r.ratio:.2f}  (bus {r.bus_ops_per_s:.0f} ops/s, "
+            f"floor {r.floor_ops_per_s:.0f} ops/s, n={r.n}, blocks {r.ratio_min:.2f}..{r.ratio_max:.2f}; "
+            f"goal >= {RATIO_GOAL}: {verdict})"
+        )
+    for t in report.queries:
+        goal = ""
+        if t.name in queries.SWEEPS and report.backend == "sqlite":
+            goal = f"; goal < {SWEEP_GOAL_S:.0f} s: {'ok' if t.median_s < SWEEP_GOAL_S else 'OVER GOAL'}"
+        lines.append(f"{report.backend:6s} {t.name:12s} {t.median_s * 1000:.0f} ms  (median of {t.runs}, {t.rows:,} rows{goal})")
+    lines += [f"{report.backend:6s} PROBLEM: {p}" for p in report.problems]
+    return lines
+
+
+async def run_bench(options: Options) -> dict[str, Any]:
+    say = Clock(options.quiet)
+    reports = [await run_backend(backend, options, say) for backend in options.backends]
+    lines = [line for r in reports for line in summary(r)]
+    result: dict[str, Any] = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "options": {k: v for k, v in asdict(options).items() if k not in ("pg_url", "out", "quiet")},
+        "machine": {
+            "python": platform.python_version(),
+            "sqlite_library": sqlite3.sqlite_version,
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "goals": {"ratio_at_least": RATIO_GOAL, "sqlite_sweep_under_s": SWEEP_GOAL_S},
+        "backends": [asdict(r) for r in reports],
+        "summary": lines,
+        "ok": not any(r.problems for r in reports),
+    }
+    if options.out is not None:
+        options.out.mkdir(parents=True, exist_ok=True)
+        path = options.out / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}-{'-'.join(options.backends)}.json"
+        path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        result["path"] = str(path)
+    if not options.quiet:
+        print("\n".join(["", "Summary", *lines]))
+        if options.out is not None:
+            print(f"Results written to {result['path']}")
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    result = asyncio.run(run_bench(parse(argv)))
+    return 0 if result["ok"] else 1

@@ -1,0 +1,42 @@
+"""The benchmark in a tiny mode, so its code cannot rot: SQLite only, a few hundred items."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.cli import Options, parse, run_bench
+
+
+async def test_the_benchmark_runs_end_to_end_in_a_tiny_mode(tmp_path: Path) -> None:
+    options = Options(["sqlite"], items=300, moves=3000, ops=10, runs=1, out=tmp_path, quiet=True)
+
+    started = time.perf_counter()
+    result = await run_bench(options)
+    elapsed = time.perf_counter() - started
+
+    assert result["ok"], result["summary"]
+    (report,) = result["backends"]
+    assert report["counts"]["stock_moves"] == 3000
+    assert {t["op"] for t in report["throughput"]} == {"approve", "receive", "ship"}
+    assert all(t["ratio"] > 0 and t["n"] == 10 for t in report["throughput"])
+    assert {"low_stock", "overdue_pos", "overdue_sos"} <= {q["name"] for q in report["queries"]}
+    assert next(q for q in report["queries"] if q["name"] == "low_stock")["rows"] > 0
+    assert Path(result["path"]).parent == tmp_path
+    assert elapsed < 5
+
+
+def test_the_command_line_scales_the_run_and_refuses_postgresql_without_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CAIXIAO_BENCH_PG_URL", raising=False)
+    monkeypatch.delenv("CAIXIAO_TEST_PG_URL", raising=False)
+
+    quick = parse(["--quick", "--no-json"])
+    custom = parse(["--backend", "sqlite", "--items", "500", "--moves", "0", "--ops", "7"])
+    with pytest.raises(SystemExit) as refused:
+        parse(["--backend", "pg"])
+
+    assert (quick.backends, quick.items, quick.moves, quick.ops, quick.out) == (["sqlite"], 10_000, 100_000, 200, None)
+    assert (custom.items, custom.moves, custom.ops, custom.backends) == (500, 0, 7, ["sqlite"])
+    assert refused.value.code == 2
