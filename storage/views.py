@@ -24,6 +24,7 @@ from domain.purchasing import OPEN_INBOUND
 from domain.sales import OPEN_OUTBOUND
 from domain.stock import suggested_order_qty
 from domain.values import line_total, round_money
+from storage.stock import SqlStock
 from storage.tables import (
     audit_log,
     customers,
@@ -263,12 +264,7 @@ async def stock_card(conn: AsyncConnection, sku: str) -> StockCard | None:
             .order_by(warehouses.c.code)
         )
     ).all()
-    ln, p = po_lines.c, purchase_orders.c
-    inbound = await conn.scalar(
-        select(_qty(func.coalesce(func.sum(ln.qty - ln.received_qty), 0)))
-        .join(purchase_orders, p.id == ln.po_id)
-        .where(ln.item_id == head.id, p.status.in_(_OPEN_INBOUND), ln.qty > ln.received_qty)
-    )
+    inbound = await SqlStock(conn).inbound(head.id)  # one definition of inbound, shared with the core
     per_warehouse = tuple(WarehouseStock(r.code, r.on_hand, r.reserved) for r in rows)
     return StockCard(
         item_id=head.id,
@@ -281,7 +277,7 @@ async def stock_card(conn: AsyncConnection, sku: str) -> StockCard | None:
         warehouses=per_warehouse,
         on_hand=sum((w.on_hand for w in per_warehouse), ZERO),
         reserved=sum((w.reserved for w in per_warehouse), ZERO),
-        inbound=inbound if inbound is not None else ZERO,
+        inbound=inbound,
     )
 
 
