@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -99,8 +99,9 @@ class SalesOrders(Protocol):
     async def get(self, ref: str | int) -> SalesOrder: ...
     async def add(self, so: SalesOrder) -> None: ...
     async def save(self, so: SalesOrder) -> None: ...
-    async def waiting_for(self, item_id: int, warehouse_id: int) -> list[SalesOrder]:
-        """Open orders with a backorder of the item, oldest promised date first, locked."""
+    async def waiting_for(self, item_ids: Collection[int], warehouse_id: int) -> dict[int, list[SalesOrder]]:
+        """Per item, the open orders with a backorder of it, oldest promised date first, locked;
+        one object per order even when it waits for several of the items."""
         ...
 
 

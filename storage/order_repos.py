@@ -3,7 +3,7 @@ checks the version it loaded, so a lost update is impossible even without the lo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 from functools import cache
 from typing import Any
@@ -310,18 +310,24 @@ class SqlSalesOrders:
         self.collect(so.events)
         so.events = []
 
-    async def waiting_for(self, item_id: int, warehouse_id: int) -> list[SalesOrder]:
-        ids = (await self.conn.execute(_WAITING, {"item": item_id, "warehouse": warehouse_id})).all()
-        return [await self.get(int(r.id)) for r in ids]
+    async def waiting_for(self, item_ids: Collection[int], warehouse_id: int) -> dict[int, list[SalesOrder]]:
+        rows = (await self.conn.execute(_WAITING, {"items": list(item_ids), "warehouse": warehouse_id})).all()
+        waiting: dict[int, list[SalesOrder]] = {item_id: [] for item_id in item_ids}
+        loaded: dict[int, SalesOrder] = {}
+        for row in rows:  # in one global order (promised date, id), so concurrent receipts lock alike
+            if row.id not in loaded:
+                loaded[row.id] = await self.get(int(row.id))
+            waiting[row.item_id].append(loaded[row.id])
+        return waiting
 
 
-def _waiting_query() -> Select[int, date | None, bool]:
+def _waiting_query() -> Select[int, int, date | None, bool]:
     s, ln = sales_orders.c, so_lines.c
     return (
-        select(s.id, s.promised_date, s.promised_date.is_(None).label("undated"))
+        select(s.id, ln.item_id, s.promised_date, s.promised_date.is_(None).label("undated"))
         .join(so_lines, ln.so_id == s.id)
         .where(
-            ln.item_id == bindparam("item"),
+            ln.item_id.in_(bindparam("items", expanding=True)),
             s.warehouse_id == bindparam("warehouse"),
             s.status.in_([st.value for st in OPEN_OUTBOUND]),
             ln.qty > ln.shipped_qty + ln.reserved_qty,

@@ -34,13 +34,7 @@ async def receive_goods(cmd: c.ReceiveGoods, uow: UnitOfWork, env: Env) -> Purch
         else:
             changes = po.receive(_by_line(cmd.lines, po, "po"), act, env.receipt_tolerance)
         # Lock order everywhere: the order row, then waiting sales orders, then balances by key.
-        # One object per sales order, also when it waits for several of the PO's items: a second
-        # copy would be saved over the first (a version conflict on every retry).
-        loaded: dict[str, SalesOrder] = {}
-        waiting = {
-            ch.item_id: [loaded.setdefault(so.number, so) for so in await uow.sos.waiting_for(ch.item_id, po.warehouse_id)]
-            for ch in changes
-        }
+        waiting = await uow.sos.waiting_for([ch.item_id for ch in changes], po.warehouse_id)
         balances = await uow.stock.lock(ch.key for ch in changes)
         # Reserving for backorders lowers projected stock (the receipt itself only turns inbound
         # into on hand), so items with waiting orders are judged against their position before.

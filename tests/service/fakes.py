@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import TracebackType
@@ -169,15 +169,14 @@ class FakeOrders:
         drafts = [po for po in self.rows.values() if po.supplier_id == supplier_id and po.status == "draft"]
         return min(drafts, key=lambda po: po.id) if drafts else None
 
-    async def waiting_for(self, item_id: int, warehouse_id: int) -> list[SalesOrder]:
-        waiting = [
-            so
-            for so in self.rows.values()
-            if so.status in OPEN_OUTBOUND
-            and so.warehouse_id == warehouse_id
-            and any(ln.item_id == item_id and ln.backorder > 0 for ln in so.lines)
-        ]
-        return sorted(waiting, key=lambda so: (so.promised_date is None, so.promised_date, so.id))
+    async def waiting_for(self, item_ids: Collection[int], warehouse_id: int) -> dict[int, list[SalesOrder]]:
+        def waits(so: SalesOrder, item_id: int) -> bool:
+            return so.status in OPEN_OUTBOUND and so.warehouse_id == warehouse_id and any(
+                ln.item_id == item_id and ln.backorder > 0 for ln in so.lines
+            )
+
+        ordered = sorted(self.rows.values(), key=lambda so: (so.promised_date is None, so.promised_date, so.id))
+        return {item_id: [so for so in ordered if waits(so, item_id)] for item_id in item_ids}
 
 
 class FakeSequences:
