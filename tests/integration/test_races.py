@@ -212,6 +212,25 @@ async def test_a_naive_stock_decrement_oversells_the_hot_item(
 # --- T2 ---------------------------------------------------------------------------------------
 
 
+async def receive_or_sell(
+    world: World, sku: str, pos: list[str], rng: random.Random, errors: list[BaseException]
+) -> tuple[int, int]:
+    """One random step of T2: receive 1-5 on an open PO, or sell and ship 1-5. Returns
+    (received, shipped); a refused step is collected in `errors` and counts for nothing."""
+    qty = rng.randint(1, 5)
+    try:
+        if rng.random() < 0.5:
+            await world.do(c.ReceiveGoods(actor_id=WAREHOUSE, po=rng.choice(pos), lines=((sku, q(qty)),)))
+            return qty, 0
+        so = await world.do(c.CreateSalesOrder(actor_id=SALES, customer="SHOP", lines=((sku, q(qty), q(3)),)))
+        await world.do(c.ConfirmSalesOrder(actor_id=SALES, so=so.number, allow_backorder=False))
+        await world.do(c.ShipSalesOrder(actor_id=WAREHOUSE, so=so.number))
+        return 0, qty
+    except Exception as exc:  # collected and judged by the caller
+        errors.append(exc)
+        return 0, 0
+
+
 async def test_t2_receipts_and_shipments_interleaved_at_random_keep_the_books(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -229,18 +248,8 @@ async def test_t2_receipts_and_shipments_interleaved_at_random_keep_the_books(
     async def worker(rng: random.Random) -> None:
         nonlocal received, shipped
         for _ in range(10):
-            qty = rng.randint(1, 5)
-            try:
-                if rng.random() < 0.5:
-                    await world.do(c.ReceiveGoods(actor_id=WAREHOUSE, po=rng.choice(pos), lines=(("B-2", q(qty)),)))
-                    received += qty
-                else:
-                    so = await world.do(c.CreateSalesOrder(actor_id=SALES, customer="SHOP", lines=(("B-2", q(qty), q(3)),)))
-                    await world.do(c.ConfirmSalesOrder(actor_id=SALES, so=so.number, allow_backorder=False))
-                    await world.do(c.ShipSalesOrder(actor_id=WAREHOUSE, so=so.number))
-                    shipped += qty
-            except Exception as exc:  # collected and judged below
-                errors.append(exc)
+            got, sent = await receive_or_sell(world, "B-2", pos, rng, errors)
+            received, shipped = received + got, shipped + sent
 
     async def sampler() -> None:
         while racing:
@@ -266,6 +275,41 @@ async def test_t2_receipts_and_shipments_interleaved_at_random_keep_the_books(
     for qty in moves:
         running += qty
         assert running >= 0, "a committed balance went below zero"
+
+
+async def test_a_naive_balance_update_loses_receipts_and_shipments(
+    world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Teeth for T2: with NaiveStock (read, decide, write back) and, on SQLite, a deferred BEGIN,
+    interleaved receipts and sales lose updates (final != initial + received - shipped, or the
+    ledger and balances disagree) or fail with "database is locked". Up to five rounds."""
+    violations: list[str] = []
+    for round_no in range(5):
+        sku = f"MIX-{round_no}"
+        await new_item(world, sku)
+        await world.stock_in(sku, 20)
+        pos = [await world.approved_po(((sku, 200, "1"),)) for _ in range(2)]
+        errors: list[BaseException] = []
+        with monkeypatch.context() as m:
+            m.setattr("storage.uow.SqlStock", NaiveStock)
+            jitter(m, SqlStock, "lock", random.Random(round_no))
+            async with deferred_writes(db):
+                steps = await asyncio.gather(
+                    *(receive_or_sell(world, sku, pos, random.Random(100 * round_no + w), errors) for w in range(20))
+                )
+        expected = 20 + sum(got for got, _ in steps) - sum(sent for _, sent in steps)
+        on_hand, _ = await world.balance(sku)
+        if on_hand != expected:
+            violations.append(f"round {round_no}: on hand {on_hand}, expected {expected}")
+        if await world.drift():
+            violations.append(f"round {round_no}: ledger and balances disagree")
+        if unexpected(errors, InsufficientStock):
+            violations.append(f"round {round_no}: {len(locked(errors))} 'database is locked' of {len(errors)} errors")
+        if violations:
+            break
+
+    print("\n".join(violations))
+    assert violations, "the naive balance update went unnoticed"
 
 
 # --- T3 ---------------------------------------------------------------------------------------
