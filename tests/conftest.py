@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,13 @@ async def world(db: Database, clock: FrozenClock) -> World:
     w = World(db, clock)
     await w.seed()
     return w
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per skip reason (not one per test), so a skipped backend is seen, not scrolled past."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason.removeprefix("Skipped: ")] = reasons.get(reason.removeprefix("Skipped: "), 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"SKIPPED {count} test(s): {reason}", yellow=True)
