@@ -31,7 +31,9 @@ class Items(Protocol):
         """Raises DuplicateCode when the SKU (case-insensitively) exists."""
         ...
 
-    async def update(self, item: Item) -> None: ...
+    async def update(self, item: Item) -> None:
+        """Raises ConcurrencyConflict if the item changed since it was loaded (its version)."""
+        ...
 
 
 class Suppliers(Protocol):
@@ -92,7 +94,10 @@ class PurchaseOrders(Protocol):
         """Raises ConcurrencyConflict if someone saved a newer version first."""
         ...
 
-    async def draft_for_supplier(self, supplier_id: int) -> PurchaseOrder | None: ...
+    async def draft_for_supplier(self, supplier_id: int) -> PurchaseOrder | None:
+        """The supplier's draft PO, locked; holds the supplier until commit, so concurrent
+        suggestions for one supplier cannot open two drafts."""
+        ...
 
 
 class SalesOrders(Protocol):

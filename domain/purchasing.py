@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from domain import events as ev
@@ -167,25 +167,33 @@ class PurchaseOrder:
         self._changed(act, policy, f"line {item.sku} +{qty}")
         return line
 
-    def set_line_qty(self, line_no: int, qty: Decimal, act: Act, policy: ApprovalPolicy) -> None:
+    def change_line(
+        self, line_no: int, act: Act, policy: ApprovalPolicy, *, qty: Decimal | None = None, price: Decimal | None = None
+    ) -> None:
+        """New quantity and/or price for a line: checked together, one change, one approval round."""
         self._require_editable(act, "edit")
         line = self.line(line_no)
-        qty = check_qty(qty)
-        if qty < line.received_qty:
+        if qty is None and price is None:
+            raise InvalidInput("qty", "", "nothing_to_change")
+        new_qty = line.qty if qty is None else check_qty(qty)
+        new_price = line.unit_price if price is None else check_price(price, self.currency)
+        if new_qty < line.received_qty:
             raise LineConflict(line.sku, "below_received", line.received_qty)
-        if qty == line.qty:
+        said = []
+        if new_qty != line.qty:
+            said.append(f"qty {line.qty}→{new_qty}")
+        if new_price != line.unit_price:
+            said.append(f"price {line.unit_price}→{new_price}")
+        if not said:
             return
-        before, line.qty = line.qty, qty
-        self._changed(act, policy, f"line {line.sku} qty {before}→{qty}")
+        line.qty, line.unit_price = new_qty, new_price
+        self._changed(act, policy, f"line {line.sku} {', '.join(said)}")
+
+    def set_line_qty(self, line_no: int, qty: Decimal, act: Act, policy: ApprovalPolicy) -> None:
+        self.change_line(line_no, act, policy, qty=qty)
 
     def set_line_price(self, line_no: int, price: Decimal, act: Act, policy: ApprovalPolicy) -> None:
-        self._require_editable(act, "edit")
-        line = self.line(line_no)
-        price = check_price(price, self.currency)
-        if price == line.unit_price:
-            return
-        before, line.unit_price = line.unit_price, price
-        self._changed(act, policy, f"line {line.sku} price {before}→{price}")
+        self.change_line(line_no, act, policy, price=price)
 
     def remove_line(self, line_no: int, act: Act, policy: ApprovalPolicy) -> None:
         self._require_editable(act, "edit")
@@ -325,7 +333,7 @@ class PurchaseOrder:
         for line_no, raw in sorted(quantities.items()):
             line = self.line(line_no)
             qty = check_qty(raw)
-            allowed = (line.qty * (1 + tolerance)).quantize(Decimal("0.001"))
+            allowed = (line.qty * (1 + tolerance)).quantize(Decimal("0.001"), rounding=ROUND_DOWN)  # a limit: never round it up
             if line.received_qty + qty > allowed:
                 raise OverReceipt(line.sku, line.qty, line.received_qty, qty, allowed - line.received_qty)
             changes.append(StockChange(line.item_id, self.warehouse_id, qty, Decimal(0), MoveKind.RECEIPT, self.number, line.sku))

@@ -8,7 +8,7 @@ from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.errors import DuplicateCode, NotFound
+from domain.errors import ConcurrencyConflict, DuplicateCode, NotFound
 from domain.master import MAIN_WAREHOUSE, Customer, Item, Role, Supplier, User, Warehouse
 from storage.tables import customers, items, stock_balances, suppliers, users, warehouses
 
@@ -77,7 +77,12 @@ class SqlItems:
 
     async def update(self, item: Item) -> None:
         values = {f: getattr(item, f) for f in _ITEM_FIELDS if f != "sku"}
-        await self.conn.execute(update(items).where(items.c.id == item.id).values(**values, version=items.c.version + 1))
+        result = await self.conn.execute(
+            update(items).where(items.c.id == item.id, items.c.version == item.version).values(**values, version=item.version + 1)
+        )
+        if result.rowcount != 1:
+            raise ConcurrencyConflict(f"item {item.sku} changed meanwhile")
+        item.version += 1
 
 
 class _SqlPartners:
@@ -110,7 +115,10 @@ class _SqlPartners:
         if await self.conn.scalar(select(self.table.c.id).where(self.table.c.code_key == key)) is not None:
             raise DuplicateCode(self.kind, partner.code)
         values = {f: getattr(partner, f) for f in self.fields}
-        result = await self.conn.execute(insert(self.table).values(**values, code_key=key))
+        try:
+            result = await self.conn.execute(insert(self.table).values(**values, code_key=key))
+        except IntegrityError as exc:  # the same code inserted concurrently
+            raise DuplicateCode(self.kind, partner.code) from exc
         partner.id = result.inserted_primary_key[0]  # type: ignore[index]
         return partner
 
@@ -163,7 +171,10 @@ class SqlUsers:
     async def add(self, user: User) -> None:
         if await self.conn.scalar(select(users.c.id).where(users.c.id == user.id)) is not None:
             raise DuplicateCode("user", str(user.id))
-        await self.conn.execute(insert(users).values(**_user_values(user)))
+        try:
+            await self.conn.execute(insert(users).values(**_user_values(user)))
+        except IntegrityError as exc:  # registered concurrently
+            raise DuplicateCode("user", str(user.id)) from exc
 
     async def update(self, user: User) -> None:
         await self.conn.execute(update(users).where(users.c.id == user.id).values(**_user_values(user)))

@@ -200,11 +200,18 @@ class SqlPurchaseOrders:
         po.events = []
 
     async def draft_for_supplier(self, supplier_id: int) -> PurchaseOrder | None:
+        # The supplier row is the lock for "its one draft": two suggestions at once must not both
+        # find none and open two drafts (PostgreSQL; on SQLite the single writer already queues them).
+        await self.conn.execute(select(suppliers.c.id).where(suppliers.c.id == supplier_id).with_for_update())
         p = purchase_orders.c
         po_id = await self.conn.scalar(
             select(p.id).where(p.supplier_id == supplier_id, p.status == POStatus.DRAFT.value).order_by(p.id).limit(1)
         )
-        return await self.get(int(po_id)) if po_id is not None else None
+        if po_id is None:
+            return None
+        po = await self.get(int(po_id))
+        # Submitted by someone between the lookup and the lock: that one is no draft any more.
+        return po if po.status == POStatus.DRAFT else await self.draft_for_supplier(supplier_id)
 
 
 class SqlSalesOrders:

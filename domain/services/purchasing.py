@@ -85,12 +85,7 @@ async def edit_po(cmd: c.EditPurchaseOrder, uow: UnitOfWork, env: Env) -> Purcha
         elif cmd.remove:
             po.remove_line(line.line_no, act, env.policy)
         else:
-            if cmd.qty is None and cmd.price is None:
-                raise InvalidInput("qty", "", "nothing_to_change")
-            if cmd.qty is not None:
-                po.set_line_qty(line.line_no, cmd.qty, act, env.policy)
-            if cmd.price is not None:
-                po.set_line_price(line.line_no, cmd.price, act, env.policy)
+            po.change_line(line.line_no, act, env.policy, qty=cmd.qty, price=cmd.price)
         await uow.pos.save(po)
         await note_crossings(uow, act, before)
         await uow.commit()

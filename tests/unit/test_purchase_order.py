@@ -332,6 +332,26 @@ def test_changing_the_quantity_of_an_approved_po_sends_it_back_for_approval_in_a
     assert changed[0].needs_reapproval
 
 
+def test_changing_quantity_and_price_together_starts_one_approval_round() -> None:
+    po = approved_po((A1, 100, 10))
+    po.events.clear()
+
+    po.change_line(1, by(BUYER), POLICY, qty=q(120), price=q(21))
+
+    assert po.approval_round == 2
+    assert event_names(po).count("PurchaseOrderSubmitted") == 1
+    assert (po.lines[0].qty, po.lines[0].unit_price) == (q(120), q(21))
+
+
+def test_a_bad_price_in_a_combined_change_leaves_the_quantity_alone_too() -> None:
+    po = approved_po((A1, 100, 10))
+
+    with pytest.raises(InvalidInput):
+        po.change_line(1, by(BUYER), POLICY, qty=q(120), price=q(-1))
+
+    assert (po.lines[0].qty, po.status, po.approval_round) == (q(100), POStatus.APPROVED, 1)
+
+
 def test_changing_the_price_of_an_approved_po_sends_it_back_for_approval() -> None:
     po = approved_po((A1, 100, 10))
 
@@ -627,6 +647,15 @@ def test_tolerance_is_a_ceiling_not_an_allowance_per_delivery() -> None:
 
     assert caught.value.allowed == 1
     assert po.lines[0].received_qty == 104
+
+
+def test_the_tolerance_limit_is_rounded_down_never_up() -> None:
+    po = approved_po((A1, "0.045", 10))
+
+    with pytest.raises(OverReceipt) as caught:
+        po.receive({1: q("0.050")}, by(WAREHOUSE), Decimal("0.10"))
+
+    assert caught.value.allowed == q("0.049")
 
 
 def test_a_receipt_with_one_bad_line_receives_nothing() -> None:
