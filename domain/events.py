@@ -211,7 +211,8 @@ class PurchaseSuggested(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MasterDataChanged(Event):
-    """Items, suppliers, customers, users: created or edited."""
+    """Items, suppliers, customers, users: created or edited. The ref is the SKU for items and
+    `supplier:CODE`, `customer:CODE`, `user:ID` otherwise, so a code never joins a SKU's history."""
 
     notify: ClassVar[bool] = False
     entity: ClassVar[str] = "master"

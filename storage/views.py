@@ -348,7 +348,7 @@ async def history(conn: AsyncConnection, ref: str, limit: int = 50) -> History |
     number = ref.upper()
     for kind, table in (("po", purchase_orders), ("so", sales_orders)):
         if await conn.scalar(select(table.c.id).where(table.c.number == number)) is not None:
-            entries = await _audit(conn, number, limit + 1)
+            entries = await _audit(conn, number, limit + 1, (kind,))
             return _history(kind, number, entries, limit)
     item = (await conn.execute(select(items.c.id, items.c.sku).where(items.c.sku_key == ref.lower()))).first()
     if item is None:
@@ -363,7 +363,7 @@ async def history(conn: AsyncConnection, ref: str, limit: int = 50) -> History |
             .limit(limit + 1)
         )
     ).all()
-    entries = await _audit(conn, item.sku, limit + 1)
+    entries = await _audit(conn, item.sku, limit + 1, ("item", "master"))
     entries += [((r.at, 0, r.id), HistoryEntry(r.at, r.actor_id, r.source, r.kind, r.ref, {}, r.qty, r.code)) for r in moves]
     return _history("item", item.sku, entries, limit)
 
@@ -371,12 +371,12 @@ async def history(conn: AsyncConnection, ref: str, limit: int = 50) -> History |
 _Keyed = list[tuple[tuple[datetime, int, int], HistoryEntry]]
 
 
-async def _audit(conn: AsyncConnection, ref: str, limit: int) -> _Keyed:
+async def _audit(conn: AsyncConnection, ref: str, limit: int, entities: tuple[str, ...]) -> _Keyed:
     a = audit_log.c
     rows = (
         await conn.execute(
             select(a.id, a.at, a.actor_id, a.source, a.action, a.ref, a.details)
-            .where(a.ref == ref)
+            .where(a.ref == ref, a.entity.in_(entities))
             .order_by(a.at.desc(), a.id.desc())
             .limit(limit)
         )

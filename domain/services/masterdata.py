@@ -90,7 +90,7 @@ async def create_partner(cmd: c.CreatePartner, uow: UnitOfWork, env: Env) -> Sup
             partner = await uow.customers.add(Customer(**fields))  # type: ignore[arg-type]
         else:
             raise InvalidInput("kind", cmd.kind, "unknown_kind")
-        uow.record([ev.MasterDataChanged(**act.stamp(partner.code), kind=cmd.kind, change="created")])
+        uow.record([ev.MasterDataChanged(**act.stamp(f"{cmd.kind}:{partner.code}"), kind=cmd.kind, change="created")])
         await uow.commit()
         return partner
 
@@ -101,7 +101,9 @@ async def register_user(cmd: c.RegisterUser, uow: UnitOfWork, env: Env) -> User:
         act.require(ADMINISTRATION, "register_user")
         user = User(cmd.user_id, cmd.name, parse_roles(cmd.roles), cmd.language)
         await uow.users.add(user)
-        uow.record([ev.MasterDataChanged(**act.stamp(str(user.id)), kind="user", change=f"roles={','.join(sorted(user.roles))}")])
+        uow.record(
+            [ev.MasterDataChanged(**act.stamp(f"user:{user.id}"), kind="user", change=f"roles={','.join(sorted(user.roles))}")]
+        )
         await uow.commit()
         return user
 
@@ -114,6 +116,6 @@ async def set_user_roles(cmd: c.SetUserRoles, uow: UnitOfWork, env: Env) -> User
         updated = replace(user, roles=parse_roles(cmd.roles), active=cmd.active)
         await uow.users.update(updated)
         change = f"roles={','.join(sorted(updated.roles))} active={updated.active}"
-        uow.record([ev.MasterDataChanged(**act.stamp(str(user.id)), kind="user", change=change)])
+        uow.record([ev.MasterDataChanged(**act.stamp(f"user:{user.id}"), kind="user", change=change)])
         await uow.commit()
         return updated

@@ -167,6 +167,17 @@ async def test_history_of_a_sku_merges_its_audit_trail_and_its_ledger_moves(worl
     assert [e.at for e in timeline.entries] == sorted(e.at for e in timeline.entries)
 
 
+async def test_a_supplier_whose_code_equals_a_sku_stays_out_of_that_items_history(world: World) -> None:
+    await world.do(c.CreatePartner(actor_id=ADMIN, kind="supplier", code="A-1", name="Same code as the bolt"))
+
+    async with world.db.reading() as conn:
+        timeline = await views.history(conn, "A-1")
+
+    assert timeline is not None
+    assert [e.action for e in timeline.entries] == ["MasterDataChanged"]  # the item's creation only
+    assert timeline.entries[0].details["kind"] == "item"
+
+
 async def test_order_lists_filter_by_status_and_creator_and_paginate_newest_first(world: World) -> None:
     first = await _po(world, (("A-1", 3), ("B-2", 2)))
     second = await world.approved_po((("A-1", "2.5", "4.10"),))
