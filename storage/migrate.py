@@ -7,11 +7,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+MIGRATION_LOCK = 0x43414958  # "CAIX": the advisory lock key that serialises migrations
 _SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
 
 
@@ -31,6 +32,9 @@ async def migrate(db: Any, revision: str = "head") -> None:
     # The write engine: on SQLite this holds the write lock, so two starting processes
     # cannot both try to create the schema.
     async with db.write_engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Workers starting together on one database: one migrates, the others wait, then no-op.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade, revision)
 
 
