@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.bootstrap import build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import describe_error, t
+from bot.operator_cli import add_parsers, backup, user_command
 from bot.tour import ADMIN as TOUR_ADMIN
 from bot.tour import run_tour
 from domain.errors import DomainError
@@ -35,7 +36,7 @@ def _lang(settings: Settings | None = None) -> str:
     return settings.company.language if settings else "en"
 
 
-async def _demo(settings: Settings, lang: str) -> int:
+async def _demo(settings: Settings, lang: str, args: argparse.Namespace | None = None) -> int:
     path = Path("data/demo.db")
     for leftover in path.parent.glob("demo.db*"):
         leftover.unlink()
@@ -52,7 +53,7 @@ async def _demo(settings: Settings, lang: str) -> int:
         await app.close()
 
 
-async def _migrate(settings: Settings, lang: str) -> int:
+async def _migrate(settings: Settings, lang: str, args: argparse.Namespace | None = None) -> int:
     db = Database(settings.database.url)
     try:
         await migrate(db)
@@ -62,7 +63,7 @@ async def _migrate(settings: Settings, lang: str) -> int:
     return 0
 
 
-async def _check(settings: Settings, lang: str) -> int:
+async def _check(settings: Settings, lang: str, args: argparse.Namespace | None = None) -> int:
     app = await build_app(settings)
     try:
         async with app.db.reading() as conn:
@@ -79,7 +80,7 @@ async def _check(settings: Settings, lang: str) -> int:
     return 0
 
 
-async def _run(settings: Settings, lang: str) -> int:
+async def _run(settings: Settings, lang: str, args: argparse.Namespace | None = None) -> int:
     if not settings.has_token:
         print(t(lang, "cli.no_token"))
     else:
@@ -87,7 +88,7 @@ async def _run(settings: Settings, lang: str) -> int:
     return await _demo(settings, lang)
 
 
-COMMANDS = {"run": _run, "demo": _demo, "migrate": _migrate, "check": _check}
+COMMANDS = {"run": _run, "demo": _demo, "migrate": _migrate, "check": _check, "user": user_command, "backup": backup}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -99,6 +100,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="a scripted tour of the core on a fresh demo database (data/demo.db)")
     sub.add_parser("migrate", help="bring the database to the latest schema")
     sub.add_parser("check", help="verify every balance against the stock ledger; exit 1 on drift")
+    add_parsers(sub)
     return p
 
 
@@ -111,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     lang = _lang(settings)
     try:
-        return asyncio.run(COMMANDS[args.command](settings, lang))
+        return asyncio.run(COMMANDS[args.command](settings, lang, args))
     except DomainError as exc:
         print(describe_error(exc, lang), file=sys.stderr)
         return 1
