@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.bootstrap import build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import describe_error, t
-from bot.operator_cli import add_parsers, backup, user_command
+from bot.operator_cli import add_parsers, backup, seed, user_command
 from bot.tour import ADMIN as TOUR_ADMIN
 from bot.tour import run_tour
 from domain.errors import DomainError
@@ -88,7 +88,15 @@ async def _run(settings: Settings, lang: str, args: argparse.Namespace | None = 
     return await _demo(settings, lang)
 
 
-COMMANDS = {"run": _run, "demo": _demo, "migrate": _migrate, "check": _check, "user": user_command, "backup": backup}
+COMMANDS = {
+    "run": _run,
+    "demo": _demo,
+    "migrate": _migrate,
+    "check": _check,
+    "user": user_command,
+    "backup": backup,
+    "seed": seed,
+}
 
 
 def parser() -> argparse.ArgumentParser:

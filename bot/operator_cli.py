@@ -7,15 +7,17 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bot import sample
 from bot.bootstrap import build_app
 from bot.config import Settings
 from bot.i18n import t
 from domain import commands as c
 from storage.master_repos import user_from_row
-from storage.tables import users
+from storage.setup import ensure_admins
+from storage.tables import items, users
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,6 +30,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     user.add_parser("list", help="every registered user")
     remove = user.add_parser("remove", help="deactivate a user (their history stays)")
     remove.add_argument("id", type=int)
+    seed = sub.add_parser("seed", help="fill an empty database with the sample company")
+    seed.add_argument("--sample", action="store_true", required=True, help="the sandbox's sample trading company")
     backup = sub.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")
     backup.add_argument("file", type=Path)
 
@@ -86,3 +90,18 @@ async def backup(settings: Settings, lang: str, args: argparse.Namespace) -> int
     key, values = await asyncio.to_thread(_sqlite_backup, Path(url.database or ""), args.file)
     print(t(lang, key, **values))
     return 0 if key == "cli.backup_done" else 1
+
+
+async def seed(settings: Settings, lang: str, args: argparse.Namespace) -> int:
+    app = await build_app(settings)
+    try:
+        async with app.db.reading() as conn:
+            if await conn.scalar(select(func.count()).select_from(items)):
+                print(t(lang, "cli.seed_not_empty", url=settings.database.url))
+                return 1
+        await ensure_admins(app.db, [(sample.ADMIN, "管理员 Admin")])
+        counts = await sample.seed_sample(app.bus.uow_factory, app.bus.env)
+        print(t(lang, "cli.seed_done", url=settings.database.url, **counts))
+        return 0
+    finally:
+        await app.close()

@@ -6,8 +6,12 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from storage import views
+from storage.checks import ledger_drift
 from storage.setup import open_database
 from tests.support import FrozenClock, World
 
@@ -146,3 +150,26 @@ def test_backup_on_postgresql_prints_the_pg_dump_command(tmp_path: Path) -> None
 
     assert result.returncode == 0
     assert "pg_dump -h db.internal -p 5433 -U caixiao -Fc -f erp.dump erp" in result.stdout
+
+
+async def test_the_sample_company_has_the_stories_the_sandbox_needs(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/sample.db"
+
+    first = await asyncio.to_thread(caixiao, "seed", "--sample", cwd=tmp_path, CAIXIAO_DATABASE__URL=url)
+    again = await asyncio.to_thread(caixiao, "seed", "--sample", cwd=tmp_path, CAIXIAO_DATABASE__URL=url)
+
+    assert first.returncode == 0 and "30 items" in first.stdout, first.stderr
+    assert again.returncode == 1 and "empty database only" in again.stdout
+    db = await open_database(url)
+    try:
+        async with db.reading() as conn:
+            low = await views.low_stock(conn)
+            overdue = await views.overdue_pos(conn, datetime.now(ZoneInfo("Asia/Shanghai")).date())
+            pending = await views.po_list(conn, status="pending_approval")
+            drift = await ledger_drift(conn)
+    finally:
+        await db.dispose()
+    assert {row.sku for row in low} >= {"DRILL-8", "ROLLER-9", "TAPE-DUCT"}  # MASK-N95 is low but on its way
+    assert [o.partner for o in overdue] == ["SAFEGEAR"]
+    assert pending.total == 1
+    assert drift == []
