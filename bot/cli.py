@@ -16,6 +16,8 @@ from bot.i18n import describe_error, t
 from bot.operator_cli import add_parsers, backup, seed, user_command
 from bot.tour import ADMIN as TOUR_ADMIN
 from bot.tour import run_tour
+from bot.transfer_cli import add_parsers as add_transfer_parsers
+from bot.transfer_cli import export_command, import_command
 from domain.errors import DomainError
 from storage.checks import count_balances, ledger_drift
 from storage.database import Database
@@ -96,6 +98,8 @@ COMMANDS = {
     "user": user_command,
     "backup": backup,
     "seed": seed,
+    "import": import_command,
+    "export": export_command,
 }
 
 
@@ -109,6 +113,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database to the latest schema")
     sub.add_parser("check", help="verify every balance against the stock ledger; exit 1 on drift")
     add_parsers(sub)
+    add_transfer_parsers(sub)
     return p
 
 

@@ -1,0 +1,124 @@
+"""`caixiao import` and `caixiao export`: spreadsheets in and out, all or nothing."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.bootstrap import build_app
+from bot.config import Settings
+from bot.i18n import catalog, t
+from bot.tabular import TableRefused, read_table, write_table
+from domain.importing import KINDS, ImportReport, RowError, template, validate
+from domain.services.importing import apply_import
+from storage.transfer import export_rows, known_codes
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = sub.add_parser(
+        "import",
+        help="load items, suppliers, customers or opening stock from CSV/XLSX (all or nothing)",
+        description="Validate the whole file first; apply nothing unless every row is valid.",
+    )
+    imp.add_argument("kind", nargs="?", choices=KINDS)
+    imp.add_argument("file", nargs="?", type=Path, help="a .csv (UTF-8, UTF-8 with BOM, GBK) or .xlsx file")
+    imp.add_argument("--template", choices=KINDS, metavar="KIND", help="print the CSV header line for KIND and exit")
+    imp.add_argument("--dry-run", action="store_true", help="validate and report only; change nothing")
+    imp.add_argument("--encoding", help="the CSV's encoding (default: detect UTF-8 or GBK/GB18030)")
+    imp.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
+    exp = sub.add_parser("export", help="write items, suppliers, customers or stock to CSV (UTF-8 with BOM) or XLSX")
+    exp.add_argument("kind", choices=KINDS)
+    exp.add_argument("file", type=Path, help="a .csv or .xlsx file, by extension")
+
+
+def _reason(lang: str, error: RowError) -> str:
+    for key in (f"transfer.reason.{error.reason}", f"reason.{error.reason}"):
+        if key in catalog("en"):
+            return t(lang, key, other=error.other_line)
+    return error.reason
+
+
+def describe_row_error(lang: str, error: RowError) -> str:
+    reason = _reason(lang, error)
+    if not error.column:
+        return t(lang, "transfer.row_error_plain", line=error.line, reason=reason)
+    return t(lang, "transfer.row_error", line=error.line, column=error.column, value=error.value, reason=reason)
+
+
+def report_lines(lang: str, report: ImportReport) -> list[str]:
+    """The report as the user sees it, in the CLI and (later) in chat."""
+    lines = [describe_row_error(lang, e) for e in report.errors]
+    lines.append(t(lang, "transfer.summary_bad", kind=report.kind, bad=f"{len(report.bad_lines):,}", rows=f"{report.rows:,}"))
+    return lines
+
+
+def _progress(lang: str, key: str, **values: object) -> None:
+    """Stage messages for a person at a terminal; scripts and pipes get only the summary."""
+    if sys.stderr.isatty():
+        print(t(lang, key, **values), file=sys.stderr, flush=True)
+
+
+async def import_command(settings: Settings, lang: str, args: argparse.Namespace) -> int:
+    if args.template:
+        print(",".join(template(args.template)))
+        return 0
+    if args.kind is None or args.file is None:
+        print(t(lang, "transfer.usage"), file=sys.stderr)
+        return 2
+    _progress(lang, "transfer.progress_read", file=args.file)
+    try:
+        table = await asyncio.to_thread(read_table, args.file, encoding=args.encoding, sheet=args.sheet)
+    except TableRefused as exc:
+        print(t(lang, f"transfer.refused.{exc.reason}", file=args.file, **exc.details), file=sys.stderr)
+        return 1
+    app = await build_app(settings)
+    try:
+        async with app.db.reading() as conn:
+            known = await known_codes(conn)
+        report = validate(args.kind, table, known)
+        if not report.ok:
+            for line in report_lines(lang, report):
+                print(line)
+            return 1
+        rows = f"{report.rows:,}"
+        if args.dry_run:
+            print(t(lang, "transfer.summary_dry_run", kind=args.kind, rows=rows))
+            return 0
+        _progress(lang, "transfer.progress_apply", rows=rows)
+        result = await apply_import(report, app.bus.uow_factory(), app.bus.env)
+    finally:
+        await app.close()
+    key = "transfer.summary_ok"
+    if args.kind == "stock":
+        key = "transfer.summary_stock" if result.updated else "transfer.summary_stock_same"
+    print(
+        t(
+            lang,
+            key,
+            kind=args.kind,
+            rows=rows,
+            created=f"{result.created:,}",
+            updated=f"{result.updated:,}",
+            unchanged=f"{result.unchanged:,}",
+            ref=result.ref or "-",
+        )
+    )
+    return 0
+
+
+async def export_command(settings: Settings, lang: str, args: argparse.Namespace) -> int:
+    app = await build_app(settings)
+    try:
+        async with app.db.reading() as conn:
+            header, rows = await export_rows(conn, args.kind)
+    finally:
+        await app.close()
+    try:
+        await asyncio.to_thread(write_table, args.file, header, rows)
+    except TableRefused as exc:
+        print(t(lang, f"transfer.refused.{exc.reason}", file=args.file, **exc.details), file=sys.stderr)
+        return 2
+    print(t(lang, "transfer.exported", kind=args.kind, rows=f"{len(rows):,}", file=args.file))
+    return 0
