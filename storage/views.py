@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.master import Item
 from domain.purchasing import OPEN_INBOUND
 from domain.sales import OPEN_OUTBOUND
-from domain.stock import suggested_order_qty
+from domain.stock import Balance, suggested_order_qty
 from domain.values import line_total, round_money
 from storage.stock import SqlStock
 from storage.tables import (
@@ -80,15 +80,11 @@ class OverdueOrder:
     open_qty: Decimal  # still to receive / to ship, over all lines
 
 
-@dataclass(frozen=True, slots=True)
-class WarehouseStock:
-    warehouse: str
-    on_hand: Decimal
-    reserved: Decimal
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WarehouseStock(Balance):
+    """A balance as the stock card shows it: with its warehouse's code."""
 
-    @property
-    def available(self) -> Decimal:
-        return self.on_hand - self.reserved
+    warehouse: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +261,7 @@ async def stock_card(conn: AsyncConnection, sku: str) -> StockCard | None:
         )
     ).all()
     inbound = await SqlStock(conn).inbound(head.id)  # one definition of inbound, shared with the core
-    per_warehouse = tuple(WarehouseStock(r.code, r.on_hand, r.reserved) for r in rows)
+    per_warehouse = tuple(WarehouseStock(warehouse=r.code, on_hand=r.on_hand, reserved=r.reserved) for r in rows)
     return StockCard(
         item_id=head.id,
         sku=head.sku,
