@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.bootstrap import build_app
 from bot.config import Settings
@@ -13,7 +15,7 @@ from bot.i18n import catalog, t
 from bot.tabular import TableRefused, read_table, write_table
 from domain.importing import KINDS, ImportReport, RowError, template, validate
 from domain.services.importing import apply_import
-from storage.transfer import export_rows, known_codes
+from storage.transfer import REPORTS, export_report, export_rows, known_codes
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,9 +30,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     imp.add_argument("--dry-run", action="store_true", help="validate and report only; change nothing")
     imp.add_argument("--encoding", help="the CSV's encoding (default: detect UTF-8 or GBK/GB18030)")
     imp.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
-    exp = sub.add_parser("export", help="write items, suppliers, customers or stock to CSV (UTF-8 with BOM) or XLSX")
-    exp.add_argument("kind", choices=KINDS)
+    exp = sub.add_parser("export", help="write master data, stock, orders or ledger moves to CSV (UTF-8 with BOM) or XLSX")
+    exp.add_argument("kind", choices=(*KINDS, *REPORTS))
     exp.add_argument("file", type=Path, help="a .csv or .xlsx file, by extension")
+    exp.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD", help="pos, sos, moves: from this day")
+    exp.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD", help="pos, sos, moves: up to this day")
 
 
 def _reason(lang: str, error: RowError) -> str:
@@ -112,7 +116,11 @@ async def export_command(settings: Settings, lang: str, args: argparse.Namespace
     app = await build_app(settings)
     try:
         async with app.db.reading() as conn:
-            header, rows = await export_rows(conn, args.kind)
+            if args.kind in REPORTS:
+                tz = ZoneInfo(settings.company.timezone)
+                header, rows = await export_report(conn, args.kind, tz, args.start, args.end)
+            else:
+                header, rows = await export_rows(conn, args.kind)
     finally:
         await app.close()
     try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.tabular import read_table, write_table
 from domain import commands as c
@@ -12,9 +14,9 @@ from domain.services.base import Env
 from domain.services.importing import apply_import
 from storage.database import Database
 from storage.setup import open_database
-from storage.transfer import export_rows, known_codes
+from storage.transfer import export_report, export_rows, known_codes
 from storage.uow import SqlUnitOfWork
-from tests.support import ADMIN, World, q
+from tests.support import ADMIN, WAREHOUSE, World, q
 
 
 async def export_all(db: Database, folder: Path, suffix: str = ".csv") -> dict[str, bytes]:
@@ -77,3 +79,26 @@ async def test_xlsx_export_reads_back_as_the_same_table(world: World, tmp_path: 
 
     for kind in KINDS:
         assert read_table(tmp_path / "xlsx" / f"{kind}.xlsx") == read_table(tmp_path / "csv" / f"{kind}.csv")
+
+
+async def test_orders_and_moves_export_one_row_per_line_within_the_days_asked(world: World) -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    await world.stock_in("A-1", 30)  # 2026-11-23 10:00 in Shanghai
+    world.clock.advance(days=2)
+    number = await world.approved_po((("A-1", 10, "2.5"), ("B-2", 4, "1")))
+    await world.do(c.ReceiveGoods(actor_id=WAREHOUSE, po=number))
+
+    async with world.db.reading() as conn:
+        _, pos = await export_report(conn, "pos", shanghai, start=date(2026, 11, 25), end=date(2026, 11, 25))
+        _, none = await export_report(conn, "pos", shanghai, end=date(2026, 11, 24))
+        header, moves = await export_report(conn, "moves", shanghai, start=date(2026, 11, 25))
+        _, everything = await export_report(conn, "moves", shanghai)
+
+    assert [(r[0], r[1], r[7], r[8], r[10]) for r in pos] == [
+        (number, "received", "A-1", "10", "10"),
+        (number, "received", "B-2", "4", "4"),
+    ]
+    assert pos[0][4] == "2026-11-25T10:00:00"  # local time, not UTC
+    assert none == []
+    assert [(r[2], r[4], r[5], r[6]) for r in moves] == [("A-1", "receipt", "10", number), ("B-2", "receipt", "4", number)]
+    assert header[:3] == ["id", "at", "sku"] and len(everything) == 3
