@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
-        print(f"caixiao: {exc}", file=sys.stderr)
+        print(t(lang, "cli.os_error", detail=exc), file=sys.stderr)
         return 1
 
 

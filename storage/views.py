@@ -300,38 +300,52 @@ async def search_items(
 # --- overdue ----------------------------------------------------------------------------------
 
 
-async def overdue_pos(conn: AsyncConnection, today: date, limit: int | None = None) -> list[OverdueOrder]:
-    """Approved or partially received POs with something left to receive, expected before
-    `today` (the company's local date); the most overdue first."""
-    p, ln = purchase_orders.c, po_lines.c
+@dataclass(frozen=True, slots=True)
+class _Flow:
+    """What "overdue" reads for one direction of goods: inbound POs or outbound SOs."""
+
+    order: Table
+    lines: Table
+    fk: str  # the lines' column naming the order
+    partner: Table
+    partner_fk: str
+    due: str  # the date the goods were due
+    done: str  # the line quantity already handled
+    states: list[str]
+
+
+_INBOUND_FLOW = _Flow(
+    purchase_orders, po_lines, "po_id", suppliers, "supplier_id", "expected_date", "received_qty", _OPEN_INBOUND
+)
+_OUTBOUND_FLOW = _Flow(sales_orders, so_lines, "so_id", customers, "customer_id", "promised_date", "shipped_qty", _OPEN_OUTBOUND)
+
+
+async def _overdue(conn: AsyncConnection, flow: _Flow, today: date, limit: int | None) -> list[OverdueOrder]:
+    o, ln, due, done = flow.order.c, flow.lines.c, flow.order.c[flow.due], flow.lines.c[flow.done]
+    code = flow.partner.c.code
     query = (
-        select(p.number, suppliers.c.code, p.status, p.expected_date, _qty(func.sum(ln.qty - ln.received_qty)).label("open"))
-        .join(suppliers, suppliers.c.id == p.supplier_id)
-        .join(po_lines, ln.po_id == p.id)
-        .where(p.status.in_(_OPEN_INBOUND), p.expected_date < today, ln.qty > ln.received_qty)
-        .group_by(p.id, p.number, suppliers.c.code, p.status, p.expected_date)
-        .order_by(p.expected_date, p.number)
+        select(o.number, code, o.status, due.label("due"), _qty(func.sum(ln.qty - done)).label("open"))
+        .join(flow.partner, flow.partner.c.id == o[flow.partner_fk])
+        .join(flow.lines, ln[flow.fk] == o.id)
+        .where(o.status.in_(flow.states), due < today, ln.qty > done)
+        .group_by(o.id, o.number, code, o.status, due)
+        .order_by(due, o.number)
         .limit(limit)
     )
     rows = (await conn.execute(query)).all()
-    return [OverdueOrder(r.number, r.code, r.status, r.expected_date, (today - r.expected_date).days, r.open) for r in rows]
+    return [OverdueOrder(r.number, r.code, r.status, r.due, (today - r.due).days, r.open) for r in rows]
+
+
+async def overdue_pos(conn: AsyncConnection, today: date, limit: int | None = None) -> list[OverdueOrder]:
+    """Approved or partially received POs with something left to receive, expected before
+    `today` (the company's local date); the most overdue first."""
+    return await _overdue(conn, _INBOUND_FLOW, today, limit)
 
 
 async def overdue_sos(conn: AsyncConnection, today: date, limit: int | None = None) -> list[OverdueOrder]:
     """Confirmed or partially shipped SOs with something left to ship, promised before
     `today`; the most overdue first."""
-    s, ln = sales_orders.c, so_lines.c
-    query = (
-        select(s.number, customers.c.code, s.status, s.promised_date, _qty(func.sum(ln.qty - ln.shipped_qty)).label("open"))
-        .join(customers, customers.c.id == s.customer_id)
-        .join(so_lines, ln.so_id == s.id)
-        .where(s.status.in_(_OPEN_OUTBOUND), s.promised_date < today, ln.qty > ln.shipped_qty)
-        .group_by(s.id, s.number, customers.c.code, s.status, s.promised_date)
-        .order_by(s.promised_date, s.number)
-        .limit(limit)
-    )
-    rows = (await conn.execute(query)).all()
-    return [OverdueOrder(r.number, r.code, r.status, r.promised_date, (today - r.promised_date).days, r.open) for r in rows]
+    return await _overdue(conn, _OUTBOUND_FLOW, today, limit)
 
 
 # --- history ----------------------------------------------------------------------------------
