@@ -148,6 +148,19 @@ class ReceivingConfig(_Section):
     over_receipt_tolerance_percent: Decimal = Field(Decimal(0), ge=0, le=100)
 
 
+class DialogueConfig(_Section):
+    storage: Literal["sql", "redis"] = "sql"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    timeout_minutes: int = Field(720, ge=1, le=60 * 24 * 30)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL such as redis://127.0.0.1:6379/0")
+        return value
+
+
 class ScheduleConfig(_Section):
     low_stock_sweep: str = "*/30 * * * *"
     overdue_check: str = "0 9 * * *"
@@ -169,6 +182,7 @@ class Settings(_Section):
     company: CompanyConfig = CompanyConfig()
     approval: ApprovalConfig = ApprovalConfig()
     receiving: ReceivingConfig = ReceivingConfig()
+    dialogue: DialogueConfig = DialogueConfig()
     schedule: ScheduleConfig = ScheduleConfig()
 
     @property

@@ -18,6 +18,11 @@ QtySpec = tuple[str, Decimal]  # (sku, qty)
 class Command:
     actor_id: int | None
     source: str = "chat"
+    # The version of the record the person was looking at (a button carries it): if the record
+    # has changed since, nothing happens and they are shown its current state instead.
+    expected_version: int | None = None
+    # The chat update that asked for it: a redelivered update finds its key taken and changes nothing.
+    idempotency_key: str | None = None
 
 
 # --- master data ------------------------------------------------------------------------------

@@ -128,6 +128,26 @@ class LineConflict(DomainError):
         self.sku, self.reason, self.limit = sku, reason, limit
 
 
+class AlreadyApplied(DomainError):
+    """This very request (the same idempotency key) has already been carried out."""
+
+    code = "already_applied"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class Outdated(DomainError):
+    """The person acted on an older view of the record (a stale button); nothing was changed."""
+
+    code = "outdated"
+
+    def __init__(self, kind: str, ref: str, state: str) -> None:
+        super().__init__(f"{kind} {ref} changed; now {state}")
+        self.kind, self.ref, self.state = kind, ref, state
+
+
 class ConcurrencyConflict(DomainError):
     """Someone else changed the record first; the runner retries the use case."""
 

@@ -11,6 +11,7 @@ from domain.acts import Act
 from domain.events import Event
 from domain.master import Customer, Item, Supplier, User, Warehouse
 from domain.purchasing import PurchaseOrder
+from domain.readmodels import History, ItemHit, OrderSummary, Page, StockCard
 from domain.sales import SalesOrder
 from domain.stock import Balance, StockChange, StockPosition
 
@@ -35,12 +36,34 @@ class Items(Protocol):
         """Raises ConcurrencyConflict if the item changed since it was loaded (its version)."""
         ...
 
+    # Bulk paths for imports: the same rules as above, for many records in a few statements.
+    async def by_skus(self, skus: Collection[str]) -> dict[str, Item]:
+        """The items with these SKUs (case-insensitive), keyed by lower-cased SKU; unknown ones are left out."""
+        ...
+
+    async def add_many(self, items: Sequence[Item]) -> None:
+        """Add each (sets its id, opens its MAIN balance at zero); DuplicateCode if a SKU exists."""
+        ...
+
+    async def update_many(self, items: Sequence[Item]) -> None:
+        """Update each; ConcurrencyConflict if any changed since it was loaded (its version)."""
+        ...
+
 
 class Suppliers(Protocol):
     async def get(self, supplier_id: int) -> Supplier: ...
     async def by_code(self, code: str) -> Supplier: ...
     async def add(self, supplier: Supplier) -> Supplier: ...
     async def update(self, supplier: Supplier) -> None: ...
+    async def by_codes(self, codes: Collection[str]) -> dict[str, Supplier]:
+        """Keyed by lower-cased code; unknown codes are left out."""
+        ...
+
+    async def add_many(self, suppliers: Sequence[Supplier]) -> None:
+        """Add each (sets its id); DuplicateCode if a code exists."""
+        ...
+
+    async def update_many(self, suppliers: Sequence[Supplier]) -> None: ...
 
 
 class Customers(Protocol):
@@ -48,6 +71,15 @@ class Customers(Protocol):
     async def by_code(self, code: str) -> Customer: ...
     async def add(self, customer: Customer) -> Customer: ...
     async def update(self, customer: Customer) -> None: ...
+    async def by_codes(self, codes: Collection[str]) -> dict[str, Customer]:
+        """Keyed by lower-cased code; unknown codes are left out."""
+        ...
+
+    async def add_many(self, customers: Sequence[Customer]) -> None:
+        """Add each (sets its id); DuplicateCode if a code exists."""
+        ...
+
+    async def update_many(self, customers: Sequence[Customer]) -> None: ...
 
 
 class Warehouses(Protocol):
@@ -129,6 +161,8 @@ class UnitOfWork(Protocol):
     pos: PurchaseOrders
     sos: SalesOrders
     sequences: Sequences
+    # Stored with the commit when set: a second commit under the same key fails with AlreadyApplied.
+    idempotency_key: str | None
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -140,3 +174,37 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+class Reads(Protocol):
+    """The read side front ends render from: snapshots, never locks, never writes."""
+
+    async def user(self, user_id: int) -> User | None: ...
+
+    async def user_names(self, user_ids: Collection[int]) -> dict[int, str]: ...
+
+    async def stock_card(self, sku: str) -> StockCard | None: ...
+
+    async def search_items(self, words: str, limit: int = 8) -> list[ItemHit]: ...
+
+    async def item_names(self, skus: Collection[str]) -> dict[str, str]: ...
+
+    async def po(self, number: str) -> PurchaseOrder | None: ...
+
+    async def so(self, number: str) -> SalesOrder | None: ...
+
+    async def po_list(
+        self, status: Collection[str] | None = None, created_by: int | None = None, page: int = 0, page_size: int = 10
+    ) -> Page[OrderSummary]: ...
+
+    async def so_list(
+        self, status: Collection[str] | None = None, created_by: int | None = None, page: int = 0, page_size: int = 10
+    ) -> Page[OrderSummary]: ...
+
+    async def awaiting(self, user: User) -> list[PurchaseOrder]:
+        """Pending POs this user may decide now, oldest first."""
+        ...
+
+    async def history(self, ref: str, limit: int = 30) -> History | None: ...
+
+    async def partner_name(self, kind: str, code: str) -> str | None: ...

@@ -1,0 +1,40 @@
+"""The chat front end: aiogram routers that parse, call one use case, and render a template."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+# (command, catalog key under menu.) in the order the menu and /help show them.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "start"),
+    ("help", "help"),
+    ("stock", "stock"),
+    ("po", "po"),
+    ("approvals", "approvals"),
+    ("receive", "receive"),
+    ("so", "so"),
+    ("ship", "ship"),
+    ("adjust", "adjust"),
+    ("history", "history"),
+    ("cancel", "cancel"),
+)
+
+
+def routers() -> list[Router]:
+    """Fresh routers each call (a router can belong to one dispatcher only)."""
+    from handlers import adjust, decide, errors, goods, history, new_order, po, so, start, stock
+
+    # Dialogue and reply handlers come before the plain commands that would otherwise claim the text.
+    return [
+        errors.router(),
+        start.router(),
+        new_order.router(new_order.PO),
+        new_order.router(new_order.SO),
+        decide.router(),
+        po.router(),
+        so.router(),
+        goods.router(),
+        stock.router(),
+        adjust.router(),
+        history.router(),
+    ]

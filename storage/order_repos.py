@@ -104,20 +104,18 @@ _SO_LINE_FIELDS = ["line_no", "item_id", "qty", "unit_price", "reserved_qty", "s
 
 
 class SqlPurchaseOrders:
-    def __init__(self, conn: AsyncConnection, collect: Collect) -> None:
-        self.conn, self.collect = conn, collect
+    def __init__(self, conn: AsyncConnection, collect: Collect, *, lock: bool = True) -> None:
+        self.conn, self.collect, self.lock = conn, collect, lock
         self._stored: dict[int, Stored] = {}
 
     async def get(self, ref: str | int) -> PurchaseOrder:
         p = purchase_orders.c
-        head = (
-            await self.conn.execute(
-                select(purchase_orders, suppliers.c.code.label("supplier_code"))
-                .join(suppliers, suppliers.c.id == p.supplier_id)
-                .where(_ref_clause(purchase_orders, ref))
-                .with_for_update(of=purchase_orders)
-            )
-        ).first()
+        query = (
+            select(purchase_orders, suppliers.c.code.label("supplier_code"))
+            .join(suppliers, suppliers.c.id == p.supplier_id)
+            .where(_ref_clause(purchase_orders, ref))
+        )
+        head = (await self.conn.execute(query.with_for_update(of=purchase_orders) if self.lock else query)).first()
         if head is None:
             raise NotFound("po", ref)
         h = head._mapping
@@ -215,21 +213,19 @@ class SqlPurchaseOrders:
 
 
 class SqlSalesOrders:
-    def __init__(self, conn: AsyncConnection, collect: Collect) -> None:
-        self.conn, self.collect = conn, collect
+    def __init__(self, conn: AsyncConnection, collect: Collect, *, lock: bool = True) -> None:
+        self.conn, self.collect, self.lock = conn, collect, lock
         self._stored: dict[int, Stored] = {}
 
     async def get(self, ref: str | int) -> SalesOrder:
         s = sales_orders.c
-        head = (
-            await self.conn.execute(
-                select(sales_orders, customers.c.code.label("customer_code"), warehouses.c.code.label("warehouse_code"))
-                .join(customers, customers.c.id == s.customer_id)
-                .join(warehouses, warehouses.c.id == s.warehouse_id)
-                .where(_ref_clause(sales_orders, ref))
-                .with_for_update(of=sales_orders)
-            )
-        ).first()
+        query = (
+            select(sales_orders, customers.c.code.label("customer_code"), warehouses.c.code.label("warehouse_code"))
+            .join(customers, customers.c.id == s.customer_id)
+            .join(warehouses, warehouses.c.id == s.warehouse_id)
+            .where(_ref_clause(sales_orders, ref))
+        )
+        head = (await self.conn.execute(query.with_for_update(of=sales_orders) if self.lock else query)).first()
         if head is None:
             raise NotFound("so", ref)
         h = head._mapping

@@ -271,3 +271,44 @@ outbox = Table(
     Column("last_error", Text),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
 )
+
+# Dialogue (FSM) state, one row per aiogram StorageKey (storage.fsm). A missing thread or
+# business connection is stored as 0 / '' so that the primary key works on every backend.
+dialogue_state = Table(
+    "dialogue_state",
+    metadata,
+    Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("thread_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("business_connection_id", String(255), primary_key=True),
+    Column("destiny", String(255), primary_key=True),
+    Column("state", Text),
+    Column("data", Text, nullable=False),  # a JSON object, as text
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_dialogue_state_updated_at", "updated_at"),  # purge_expired
+)
+
+# Telegram updates whose business effect is committed (domain.commands.Command.idempotency_key):
+# written in the same transaction as the effect, so a redelivered update cannot apply twice.
+applied_commands = Table(
+    "applied_commands",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_applied_commands_at", "at"),
+)
+
+# Every copy of a PO/SO card the bot sent, so a decision can edit them all in place.
+card_copies = Table(
+    "card_copies",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(1), nullable=False),  # p or s
+    Column("ref", String(32), nullable=False),
+    Column("viewer_id", BigInteger),  # whose buttons it shows; NULL for a group's copy
+    Column("lang", String(2), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_card_copies_ref", "kind", "ref"),
+)

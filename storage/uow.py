@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.errors import AlreadyApplied
 from domain.events import Event
 from domain.ports import Customers, Items, PurchaseOrders, SalesOrders, Sequences, Stock, Suppliers, Users, Warehouses
 from storage.database import BUSY_TIMEOUT_MS, Database
@@ -20,7 +22,7 @@ from storage.order_repos import SqlPurchaseOrders, SqlSalesOrders
 from storage.outbox import outbox_rows
 from storage.sequences import SqlSequences
 from storage.stock import SqlStock
-from storage.tables import audit_log
+from storage.tables import applied_commands, audit_log
 
 
 class SqlUnitOfWork:
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._events: list[Event] = []
         self._turn: asyncio.Lock | None = None
+        self.idempotency_key: str | None = None
 
     async def __aenter__(self) -> Self:
         if self.db.write_turn is not None:
@@ -109,6 +112,11 @@ class SqlUnitOfWork:
             )
             await outbox_rows(conn, self._events)
         self._events = []
+        if self.idempotency_key is not None:
+            try:
+                await conn.execute(insert(applied_commands).values(key=self.idempotency_key, at=datetime.now(UTC)))
+            except IntegrityError as exc:  # the whole transaction rolls back with it
+                raise AlreadyApplied(self.idempotency_key) from exc
         try:
             await conn.commit()
         except BaseException:

@@ -10,19 +10,30 @@ back typed as a plain integer, so each such expression is coerced back with `_qt
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.master import Item
 from domain.purchasing import OPEN_INBOUND
+from domain.readmodels import (
+    History,
+    HistoryEntry,
+    ItemHit,
+    LowStockLine,
+    OrderSummary,
+    OverdueOrder,
+    Page,
+    StockCard,
+    WarehouseStock,
+)
 from domain.sales import OPEN_OUTBOUND
-from domain.stock import Balance, suggested_order_qty
+from domain.stock import suggested_order_qty
 from domain.values import line_total, round_money
 from storage.stock import SqlStock
 from storage.tables import (
@@ -41,7 +52,6 @@ from storage.tables import (
 from storage.types import Qty
 
 ZERO = Decimal(0)
-T = TypeVar("T")
 
 _OPEN_INBOUND = sorted(s.value for s in OPEN_INBOUND)
 _OPEN_OUTBOUND = sorted(s.value for s in OPEN_OUTBOUND)
@@ -49,136 +59,6 @@ _OPEN_OUTBOUND = sorted(s.value for s in OPEN_OUTBOUND)
 
 def _qty(expr: Any) -> Any:
     return type_coerce(expr, Qty)
-
-
-# --- DTOs -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LowStockLine:
-    item_id: int
-    sku: str
-    name: str
-    unit: str
-    projected: Decimal
-    reorder_point: Decimal
-    suggested_qty: Decimal
-    supplier: str | None  # the default supplier's code
-
-    @property
-    def shortfall(self) -> Decimal:
-        return self.reorder_point - self.projected
-
-
-@dataclass(frozen=True, slots=True)
-class OverdueOrder:
-    number: str
-    partner: str  # supplier code for a PO, customer code for an SO
-    status: str
-    due: date  # expected (PO) or promised (SO) date
-    days_late: int
-    open_qty: Decimal  # still to receive / to ship, over all lines
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WarehouseStock(Balance):
-    """A balance as the stock card shows it: with its warehouse's code."""
-
-    warehouse: str
-
-
-@dataclass(frozen=True, slots=True)
-class StockCard:
-    item_id: int
-    sku: str
-    name: str
-    unit: str
-    active: bool
-    reorder_point: Decimal
-    supplier: str | None
-    warehouses: tuple[WarehouseStock, ...]
-    on_hand: Decimal
-    reserved: Decimal
-    inbound: Decimal  # approved PO quantity not received yet
-
-    @property
-    def available(self) -> Decimal:
-        return self.on_hand - self.reserved
-
-    @property
-    def projected(self) -> Decimal:
-        return self.available + self.inbound
-
-    @property
-    def is_low(self) -> bool:
-        return self.active and self.reorder_point > 0 and self.projected < self.reorder_point
-
-
-@dataclass(frozen=True, slots=True)
-class ItemHit:
-    item_id: int
-    sku: str
-    name: str
-    unit: str
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    at: datetime
-    actor_id: int | None
-    source: str
-    action: str  # the event's name, or the move kind ("receipt", "shipment"...) for a ledger row
-    ref: str
-    details: Mapping[str, Any]
-    qty: Decimal | None = None  # ledger rows only: the signed quantity
-    warehouse: str | None = None  # ledger rows only
-
-    @property
-    def is_move(self) -> bool:
-        return self.qty is not None
-
-
-@dataclass(frozen=True, slots=True)
-class History:
-    kind: str  # "po", "so" or "item"
-    ref: str  # the PO/SO number or the SKU as stored
-    entries: tuple[HistoryEntry, ...]  # oldest first, newest last
-    truncated: bool  # older entries exist beyond the limit
-
-
-@dataclass(frozen=True, slots=True)
-class OrderSummary:
-    number: str
-    partner: str
-    status: str
-    created_by: int
-    created_at: datetime
-    due: date | None  # expected (PO) or promised (SO) date
-    lines: int
-    open_qty: Decimal  # to receive (PO) or to ship (SO)
-    total: Decimal
-    currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    rows: tuple[T, ...]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @property
-    def has_next(self) -> bool:
-        return (self.page + 1) * self.page_size < self.total
 
 
 # --- stock ------------------------------------------------------------------------------------

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from domain.acts import Act, Source
 from domain.approval import DEFAULT_POLICY, ApprovalPolicy
 from domain.commands import Command
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, Outdated
 from domain.ports import Clock, UnitOfWork
 from domain.values import local_date
 
@@ -28,6 +29,24 @@ class Env:
 
     def today(self) -> date:
         return local_date(self.clock.now(), self.timezone)
+
+
+class _Versioned(Protocol):
+    number: str
+    version: int
+
+    @property
+    def status(self) -> str: ...
+
+
+V = TypeVar("V", bound=_Versioned)
+
+
+def as_seen(cmd: Command, kind: str, order: V) -> V:
+    """The order, provided it is still the version the person acted on (see Command.expected_version)."""
+    if cmd.expected_version is not None and order.version != cmd.expected_version:
+        raise Outdated(kind, order.number, order.status)
+    return order
 
 
 async def act_for(cmd: Command, uow: UnitOfWork, env: Env) -> Act:

@@ -49,7 +49,9 @@ class Bus:
         use_case = USE_CASES[type(cmd)]
         for attempt in range(self.retries):
             try:
-                return await use_case(cmd, self.uow_factory(), self.env)
+                uow = self.uow_factory()
+                uow.idempotency_key = cmd.idempotency_key
+                return await use_case(cmd, uow, self.env)
             except ConcurrencyConflict:
                 if attempt == self.retries - 1:
                     raise

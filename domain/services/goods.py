@@ -10,7 +10,7 @@ from domain.errors import InvalidInput
 from domain.ports import UnitOfWork
 from domain.purchasing import PurchaseOrder
 from domain.sales import SalesOrder
-from domain.services.base import Env, act_for
+from domain.services.base import Env, act_for, as_seen
 from domain.services.lowstock import after_stock_change, note_crossings, projected
 
 
@@ -28,7 +28,7 @@ def _by_line(lines: Iterable[c.QtySpec], order: PurchaseOrder | SalesOrder, kind
 async def receive_goods(cmd: c.ReceiveGoods, uow: UnitOfWork, env: Env) -> PurchaseOrder:
     async with uow:
         act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
+        po = as_seen(cmd, "po", await uow.pos.get(cmd.po))
         if cmd.lines is None:
             changes = po.receive_all(act, env.receipt_tolerance)
         else:
@@ -57,7 +57,7 @@ async def receive_goods(cmd: c.ReceiveGoods, uow: UnitOfWork, env: Env) -> Purch
 async def return_to_supplier(cmd: c.ReturnToSupplier, uow: UnitOfWork, env: Env) -> PurchaseOrder:
     async with uow:
         act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
+        po = as_seen(cmd, "po", await uow.pos.get(cmd.po))
         changes = po.return_goods(_by_line(cmd.lines, po, "po"), act, cmd.reason)
         await uow.stock.lock(ch.key for ch in changes)
         # Measured, not estimated from the moves: a return from an open PO is expected again
@@ -73,7 +73,7 @@ async def return_to_supplier(cmd: c.ReturnToSupplier, uow: UnitOfWork, env: Env)
 async def ship_so(cmd: c.ShipSalesOrder, uow: UnitOfWork, env: Env) -> SalesOrder:
     async with uow:
         act = await act_for(cmd, uow, env)
-        so = await uow.sos.get(cmd.so)
+        so = as_seen(cmd, "so", await uow.sos.get(cmd.so))
         balances = await uow.stock.lock((ln.item_id, so.warehouse_id) for ln in so.lines)
         available = {item_id: bal.available for (item_id, _), bal in balances.items()}
         quantities = None if cmd.lines is None else _by_line(cmd.lines, so, "so")

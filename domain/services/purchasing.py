@@ -14,7 +14,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.master import MAIN_WAREHOUSE, PURCHASING, Item, Supplier
 from domain.ports import UnitOfWork
 from domain.purchasing import OPEN_INBOUND, PurchaseOrder
-from domain.services.base import Env, act_for, check_future_date
+from domain.services.base import Env, act_for, as_seen, check_future_date
 from domain.services.lowstock import note_crossings, projected
 
 
@@ -72,7 +72,7 @@ async def create_po(cmd: c.CreatePurchaseOrder, uow: UnitOfWork, env: Env) -> Pu
 async def edit_po(cmd: c.EditPurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:
     async with uow:
         act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
+        po = as_seen(cmd, "po", await uow.pos.get(cmd.po))
         item = await uow.items.by_sku(cmd.sku)
         assert item.id is not None
         watched = po.status in OPEN_INBOUND
@@ -103,7 +103,7 @@ async def _po_step(
     """Load and lock the PO, apply one business act, save."""
     async with uow:
         act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(po_ref)
+        po = as_seen(cmd, "po", await uow.pos.get(po_ref))
         step(po, act)
         await uow.pos.save(po)
         await uow.commit()
@@ -129,7 +129,7 @@ async def revise_po(cmd: c.RevisePurchaseOrder, uow: UnitOfWork, env: Env) -> Pu
 async def cancel_po(cmd: c.CancelPurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:
     async with uow:
         act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
+        po = as_seen(cmd, "po", await uow.pos.get(cmd.po))
         before = await projected(uow, {ln.item_id for ln in po.lines}) if po.status in OPEN_INBOUND else {}
         po.cancel(act, cmd.reason)
         await uow.pos.save(po)
@@ -141,7 +141,7 @@ async def cancel_po(cmd: c.CancelPurchaseOrder, uow: UnitOfWork, env: Env) -> Pu
 async def close_po(cmd: c.ClosePurchaseOrder, uow: UnitOfWork, env: Env) -> PurchaseOrder:
     async with uow:
         act = await act_for(cmd, uow, env)
-        po = await uow.pos.get(cmd.po)
+        po = as_seen(cmd, "po", await uow.pos.get(cmd.po))
         before = await projected(uow, {ln.item_id for ln in po.lines if ln.open_qty > 0})
         po.close(act)
         await uow.pos.save(po)

@@ -8,7 +8,7 @@ from domain.errors import InvalidInput
 from domain.master import SELLING
 from domain.ports import UnitOfWork
 from domain.sales import SalesOrder
-from domain.services.base import Env, act_for, check_future_date
+from domain.services.base import Env, act_for, as_seen, check_future_date
 from domain.services.lowstock import after_stock_change
 from domain.values import round_up_to_multiple
 
@@ -51,7 +51,7 @@ async def confirm_so(cmd: c.ConfirmSalesOrder, uow: UnitOfWork, env: Env) -> Sal
     """Reserve what is available per line; each shortfall becomes a purchase suggestion."""
     async with uow:
         act = await act_for(cmd, uow, env)
-        so = await uow.sos.get(cmd.so)
+        so = as_seen(cmd, "so", await uow.sos.get(cmd.so))
         balances = await uow.stock.lock((ln.item_id, so.warehouse_id) for ln in so.lines)
         available = {item_id: bal.available for (item_id, _), bal in balances.items()}
         changes = so.confirm(act, available, allow_backorder=cmd.allow_backorder)
@@ -80,7 +80,7 @@ async def confirm_so(cmd: c.ConfirmSalesOrder, uow: UnitOfWork, env: Env) -> Sal
 async def cancel_so(cmd: c.CancelSalesOrder, uow: UnitOfWork, env: Env) -> SalesOrder:
     async with uow:
         act = await act_for(cmd, uow, env)
-        so = await uow.sos.get(cmd.so)
+        so = as_seen(cmd, "so", await uow.sos.get(cmd.so))
         changes = so.cancel(act)
         await uow.stock.lock(ch.key for ch in changes)
         await uow.stock.apply(changes, act)

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from domain.acts import Act
-from domain.errors import DuplicateCode, InsufficientStock, NotFound, Shortage
+from domain.errors import AlreadyApplied, DuplicateCode, InsufficientStock, NotFound, Shortage
 from domain.events import Event
 from domain.master import Customer, Item, Supplier, User, Warehouse
 from domain.purchasing import OPEN_INBOUND, PurchaseOrder
@@ -34,6 +34,7 @@ class Store:
     pos: dict[int, PurchaseOrder] = field(default_factory=dict)
     sos: dict[int, SalesOrder] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    applied: set[str] = field(default_factory=set)
     events: list[Event] = field(default_factory=list)
     commits: int = 0
 
@@ -191,6 +192,7 @@ class FakeSequences:
 class FakeUnitOfWork:
     def __init__(self, committed: Store) -> None:
         self.committed = committed
+        self.idempotency_key: str | None = None
 
     async def __aenter__(self) -> Self:
         self.store = copy.deepcopy(self.committed)
@@ -214,6 +216,10 @@ class FakeUnitOfWork:
         self._events.extend(events)
 
     async def commit(self) -> None:
+        if self.idempotency_key is not None:
+            if self.idempotency_key in self.store.applied:
+                raise AlreadyApplied(self.idempotency_key)
+            self.store.applied.add(self.idempotency_key)
         for name in vars(self.committed):
             setattr(self.committed, name, getattr(self.store, name))
         self.committed.events = [*self.committed.events, *self._events]

@@ -1,0 +1,91 @@
+"""Middlewares only inject (who is acting, in which language) and guard (a redelivered update
+is dropped). None of them writes to the database."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, InlineQuery, Message, TelegramObject, Update
+
+from domain.ports import Reads
+from notifications.i18n import pick_language, t
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+log = logging.getLogger("caixiao.updates")
+
+
+class SeenUpdates(BaseMiddleware):
+    """Telegram redelivers an update when it did not get our answer in time; the same update_id
+    is handled once per process. Effects that must hold across processes and restarts also carry
+    the update as an idempotency key stored with the change (domain.commands.Command)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._seen: OrderedDict[int, None] = OrderedDict()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        if event.update_id in self._seen:
+            log.info("update=%s outcome=duplicate", event.update_id)
+            return None
+        self._seen[event.update_id] = None
+        if len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return await handler(event, data)
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            who = _sender_id(event)
+            log.info(
+                "update=%s kind=%s user=%s ms=%.1f outcome=%s",
+                event.update_id,
+                event.event_type,
+                who,
+                (time.perf_counter() - started) * 1000,
+                outcome,
+            )
+
+
+def _sender_id(update: Update) -> int | None:
+    event = update.event
+    user = getattr(event, "from_user", None)
+    return user.id if user is not None else None
+
+
+class Actor(BaseMiddleware):
+    """Loads the acting person's registration (a read) and picks their language. Unregistered
+    or deactivated people get a polite refusal with their Telegram id, and nothing else."""
+
+    def __init__(self, reads: Reads, default_language: str) -> None:
+        self.reads, self.default_language = reads, default_language
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        sender = getattr(event, "from_user", None)
+        if sender is None or sender.is_bot:
+            return None
+        user = await self.reads.user(sender.id)
+        lang = pick_language(sender.language_code, user.language if user else self.default_language)
+        data["lang"] = lang
+        if user is None or not user.active:
+            await _refuse(event, t(lang, "access.unregistered" if user is None else "access.inactive", id=sender.id))
+            return None
+        data["actor"] = user
+        return await handler(event, data)
+
+
+async def _refuse(event: TelegramObject, text: str) -> None:
+    if isinstance(event, Message):
+        await event.answer(text, parse_mode=None)
+    elif isinstance(event, CallbackQuery):
+        await event.answer(text, show_alert=True)
+    elif isinstance(event, InlineQuery):
+        await event.answer([], cache_time=5, is_personal=True)

@@ -1,0 +1,114 @@
+"""Buttons on PO and SO cards. Each press carries the version of the card it was on: the use
+case refuses an outdated one (domain.errors.Outdated) and the person sees the order as it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, ForceReply, Message
+
+from bot.callbacks import OrderAction
+from domain import commands as c
+from domain.errors import Outdated
+from domain.master import User
+from domain.ports import Reads
+from domain.services.bus import Bus
+from handlers.cards import Card, Copies, po_card, so_card
+from notifications.i18n import t
+from notifications.render import Renderer
+
+
+class Rejecting(StatesGroup):
+    reason = State()
+
+
+def _command(data: OrderAction, actor: User, key: str) -> c.Command | None:
+    common: dict[str, Any] = {"actor_id": actor.id, "expected_version": data.v, "idempotency_key": key}
+    if data.kind == "p":
+        po = data.ref
+        return {
+            "ok": lambda: c.ApprovePurchaseOrder(po=po, **common),
+            "sub": lambda: c.SubmitPurchaseOrder(po=po, **common),
+            "del": lambda: c.CancelPurchaseOrder(po=po, reason="discarded", **common),
+            "rev": lambda: c.RevisePurchaseOrder(po=po, **common),
+            "rcv": lambda: c.ReceiveGoods(po=po, **common),
+        }.get(data.act, lambda: None)()
+    if data.kind == "s":
+        so = data.ref
+        return {
+            "cf": lambda: c.ConfirmSalesOrder(so=so, **common),
+            "del": lambda: c.CancelSalesOrder(so=so, **common),
+            "shp": lambda: c.ShipSalesOrder(so=so, **common),
+        }.get(data.act, lambda: None)()
+    return None
+
+
+async def current_card(kind: str, ref: str, viewer: User | None, lang: str, reads: Reads, render: Renderer) -> Card | None:
+    if kind == "p":
+        po = await reads.po(ref)
+        return await po_card(po, viewer, lang, reads, render) if po else None
+    so = await reads.so(ref)
+    return await so_card(so, viewer, lang, reads, render) if so else None
+
+
+def router() -> Router:
+    r = Router(name="decide")
+
+    @r.callback_query(OrderAction.filter(F.act == "no"))
+    async def ask_reason(query: CallbackQuery, callback_data: OrderAction, state: FSMContext, lang: str) -> None:
+        if not isinstance(query.message, Message):
+            return
+        await state.set_state(Rejecting.reason)
+        await state.set_data({"po": callback_data.ref, "v": callback_data.v})
+        await query.message.answer(
+            t(lang, "decision.ask_reason", number=callback_data.ref),
+            parse_mode=None,
+            reply_markup=ForceReply(selective=True, input_field_placeholder=t(lang, "decision.reason_placeholder")[:64]),
+        )
+
+    @r.message(StateFilter(Rejecting.reason), F.text)
+    async def reject(message: Message, state: FSMContext, actor: User, lang: str, bus: Bus, copies: Copies, idem: str) -> None:
+        data = await state.get_data()
+        await state.clear()
+        assert message.text is not None
+        await bus.handle(
+            c.RejectPurchaseOrder(
+                actor_id=actor.id, po=data["po"], reason=message.text, expected_version=data["v"], idempotency_key=idem
+            )
+        )
+        await copies.refresh("p", data["po"])
+        await message.answer(t(lang, "decision.rejected"), parse_mode=None)
+
+    @r.callback_query(OrderAction.filter())
+    async def press(
+        query: CallbackQuery,
+        callback_data: OrderAction,
+        actor: User,
+        lang: str,
+        bus: Bus,
+        reads: Reads,
+        render: Renderer,
+        copies: Copies,
+        idem: str,
+    ) -> None:
+        command = _command(callback_data, actor, idem)
+        if command is None or not isinstance(query.message, Message):
+            return  # not a button we drew
+        try:
+            await bus.handle(command)
+        except Outdated:
+            card = await current_card(callback_data.kind, callback_data.ref, actor, lang, reads, render)
+            if card is not None:
+                await copies.edit(query.message, card)
+            await query.message.answer(t(lang, "decision.outdated", ref=callback_data.ref), parse_mode=None)
+            return
+        await copies.refresh(callback_data.kind, callback_data.ref)
+        card = await current_card(callback_data.kind, callback_data.ref, actor, lang, reads, render)
+        if card is not None:
+            await copies.edit(query.message, card)
+
+    return r

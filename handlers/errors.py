@@ -1,0 +1,58 @@
+"""Every failure a person can cause becomes one friendly message; nothing else reaches them."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from aiogram import Router
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent, Message
+
+from bot.i18n import describe_error
+from domain.errors import ConcurrencyConflict, DomainError, Outdated
+from notifications.i18n import pick_language, t
+
+log = logging.getLogger("caixiao.handlers")
+
+
+def _reply_target(event: ErrorEvent) -> tuple[Message | None, str]:
+    update = event.update
+    sender = None
+    target: Message | None = None
+    if update.message is not None:
+        target, sender = update.message, update.message.from_user
+    elif update.callback_query is not None:
+        query = update.callback_query
+        sender = query.from_user
+        target = query.message if isinstance(query.message, Message) else None
+    lang = pick_language(sender.language_code if sender else None, "zh")
+    return target, lang
+
+
+def explain(exc: DomainError, lang: str) -> str:
+    if isinstance(exc, Outdated):
+        return t(lang, "error.outdated", ref=exc.ref, state=t(lang, f"status.{exc.state}"))
+    if isinstance(exc, ConcurrencyConflict):
+        return t(lang, "error.busy")
+    return describe_error(exc, lang)
+
+
+def router() -> Router:
+    r = Router(name="errors")
+
+    @r.errors(ExceptionTypeFilter(DomainError))
+    async def domain_error(event: ErrorEvent) -> None:
+        target, lang = _reply_target(event)
+        assert isinstance(event.exception, DomainError)
+        if target is not None:
+            await target.answer(html.escape(explain(event.exception, lang), quote=False))
+
+    @r.errors()
+    async def unexpected(event: ErrorEvent) -> None:
+        log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+        target, lang = _reply_target(event)
+        if target is not None:
+            await target.answer(t(lang, "error.generic"))
+
+    return r

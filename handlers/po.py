@@ -1,0 +1,56 @@
+"""/po (lists and cards) and /approvals."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import ListPage
+from domain.master import User
+from domain.ports import Reads
+from handlers import cards, lists
+from handlers.cards import Copies
+from notifications.render import Renderer
+
+
+def router() -> Router:
+    r = Router(name="po")
+
+    @r.message(Command("po"))
+    async def po(
+        message: Message, command: CommandObject, actor: User, lang: str, reads: Reads, render: Renderer, copies: Copies
+    ) -> None:
+        arg = (command.args or "").strip()
+        scope = arg.lower() or lists.default_scope("po", actor)
+        if scope in lists.PO_SCOPES:
+            shown = await lists.show("po", scope, actor, 0, lang, reads, render)
+            await message.answer(shown.text, reply_markup=shown.markup)
+            return
+        found = await reads.po(arg)
+        if found is None:
+            await message.answer(render.text(lang, "po.not_found", ref=arg[:40]))
+            return
+        card = await cards.po_card(found, actor, lang, reads, render)
+        await copies.send(message, card, "p", found.number, actor.id, lang)
+
+    @r.message(Command("approvals"))
+    async def approvals(message: Message, actor: User, lang: str, reads: Reads, render: Renderer, copies: Copies) -> None:
+        waiting = await reads.awaiting(actor)
+        if not waiting:
+            await message.answer(render.text(lang, "approvals.none"))
+            return
+        await message.answer(render.text(lang, "approvals.title", count=len(waiting)))
+        for order in waiting[:10]:
+            card = await cards.po_card(order, actor, lang, reads, render)
+            await copies.send(message, card, "p", order.number, actor.id, lang)
+
+    @r.callback_query(ListPage.filter())
+    async def page(query: CallbackQuery, callback_data: ListPage, actor: User, lang: str, reads: Reads, render: Renderer) -> None:
+        scopes = {"po": lists.PO_SCOPES, "so": lists.SO_SCOPES}.get(callback_data.what, ())
+        if not isinstance(query.message, Message) or callback_data.scope not in scopes:
+            return  # not a button we drew
+        shown = await lists.show(callback_data.what, callback_data.scope, actor, max(callback_data.page, 0), lang, reads, render)
+        await query.message.edit_text(shown.text, reply_markup=shown.markup)
+
+    return r

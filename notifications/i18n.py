@@ -1,0 +1,39 @@
+"""The chat's message catalogs (notifications/locales/<lang>.toml), in zh and en."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LOCALES = Path(__file__).parent / "locales"
+LANGUAGES = ("zh", "en")
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    def flatten(prefix: str, node: dict[str, Any], out: dict[str, str]) -> dict[str, str]:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                flatten(f"{prefix}{key}.", value, out)
+            else:
+                out[f"{prefix}{key}"] = str(value)
+        return out
+
+    return flatten("", tomllib.loads((LOCALES / f"{lang}.toml").read_text(encoding="utf-8")), {})
+
+
+def t(lang: str, key: str, **values: object) -> str:
+    text = catalog(lang if lang in LANGUAGES else "en").get(key) or catalog("en")[key]
+    return text.format(**values) if values else text
+
+
+def pick_language(telegram_code: str | None, fallback: str) -> str:
+    """zh for any Chinese variant, en for English, else the company's language."""
+    code = (telegram_code or "").lower()
+    if code.startswith("zh"):
+        return "zh"
+    if code.startswith("en"):
+        return "en"
+    return fallback if fallback in LANGUAGES else "zh"

@@ -1,0 +1,83 @@
+"""Every message a person reads is rendered here: jinja2 templates (HTML, autoescaped) whose
+words come from the zh/en catalogs. Values typed by people are escaped by construction."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from domain.values import minor_units, round_money
+from notifications.i18n import t
+
+TEMPLATES = Path(__file__).parent / "templates"
+TEXT_LIMIT = 4096  # Telegram's limit, counted on the text after entities are parsed
+_TAG = re.compile(r"<[^>]+>")
+
+
+def visible_length(markup: str) -> int:
+    """What Telegram counts: the text with tags removed and entities decoded."""
+    return len(html.unescape(_TAG.sub("", markup)))
+
+
+def qty(value: Decimal | int | None) -> str:
+    """10, 10.5, 1,000 — no trailing zeros, thousands grouped."""
+    if value is None:
+        return "—"
+    d = Decimal(value).normalize()
+    if d == d.to_integral():
+        return f"{d.quantize(Decimal(1)):,}"
+    return f"{d:,f}"
+
+
+def money(value: Decimal | None, currency: str = "CNY") -> str:
+    """An amount in its currency's minor units (already rounded by the domain, half up)."""
+    if value is None:
+        return "—"
+    places = minor_units(currency)
+    text = f"{round_money(Decimal(value), currency):,.{places}f}"
+    return f"{text} {currency}"
+
+
+def clip(value: object, limit: int = 60) -> str:
+    """Keep one name from crowding out a whole card (names can be long; messages cannot)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Renderer:
+    def __init__(self, timezone: tzinfo, templates: Path = TEMPLATES) -> None:
+        self.timezone = timezone
+        self.env = Environment(
+            loader=FileSystemLoader(templates),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters.update(qty=qty, price=qty, money=money, clip=clip, local=self._local, day=self._day)
+
+    def _local(self, value: datetime | None) -> str:
+        return value.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+    @staticmethod
+    def _day(value: date | None) -> str:
+        return value.isoformat() if value else "—"
+
+    def render(self, name: str, lang: str, **context: Any) -> str:
+        """One message's HTML; a message over Telegram's limit is a bug in its template."""
+        text = self.env.get_template(name).render(_=partial(t, lang), lang=lang, **context).strip()
+        if visible_length(text) > TEXT_LIMIT:
+            raise ValueError(f"{name} rendered {visible_length(text)} characters; paginate it")
+        return text
+
+    def text(self, lang: str, key: str, **values: object) -> str:
+        """A one-line message straight from the catalog, escaped for HTML parse mode."""
+        return html.escape(t(lang, key, **values), quote=False)
