@@ -80,6 +80,9 @@ class TelegramConfig(_Section):
     def _webhook_needs_url(self) -> TelegramConfig:
         if self.mode == "webhook" and not self.webhook_url:
             raise ValueError("webhook_url: required when mode = 'webhook'")
+        if self.mode == "webhook" and not self.webhook_secret:
+            # Without it anyone who finds the URL could post fake updates as any user.
+            raise ValueError("webhook_secret: required when mode = 'webhook' (set CAIXIAO_TELEGRAM__WEBHOOK_SECRET)")
         return self
 
 

@@ -21,6 +21,7 @@ from bot.bootstrap import App
 from bot.config import Settings
 from bot.copies import CardCopies
 from bot.middlewares import Actor, SeenUpdates
+from bot.state_cache import NoDialogueCache
 from handlers import routers
 from notifications.render import Renderer
 from storage.cards import SqlCardCopies
@@ -42,7 +43,7 @@ def build_storage(app: App) -> BaseStorage:
         from aiogram.fsm.storage.redis import RedisStorage
 
         return RedisStorage.from_url(dialogue.redis_url, state_ttl=timeout, data_ttl=timeout)
-    return SqlFsmStorage(app.db, ttl=timeout, clock=app.bus.env.clock)
+    return NoDialogueCache(SqlFsmStorage(app.db, ttl=timeout, clock=app.bus.env.clock))
 
 
 class OneAtATime(BaseMiddleware):

@@ -12,6 +12,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, InlineQuery, Message, TelegramObject, Update
 
+from domain.master import User
 from domain.ports import Reads
 from notifications.i18n import pick_language, t
 
@@ -65,14 +66,29 @@ class Actor(BaseMiddleware):
     """Loads the acting person's registration (a read) and picks their language. Unregistered
     or deactivated people get a polite refusal with their Telegram id, and nothing else."""
 
-    def __init__(self, reads: Reads, default_language: str) -> None:
-        self.reads, self.default_language = reads, default_language
+    def __init__(self, reads: Reads, default_language: str, ttl: float = 10.0) -> None:
+        self.reads, self.default_language, self.ttl = reads, default_language, ttl
+        # Seconds-old registrations are fine for choosing buttons and language; every change
+        # re-reads the person inside its own transaction, so a role removed a moment ago counts.
+        self._known: dict[int, tuple[User, float]] = {}
+
+    async def _user(self, user_id: int) -> User | None:
+        now = time.monotonic()
+        hit = self._known.get(user_id)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        user = await self.reads.user(user_id)
+        if user is not None:  # someone just registered must not wait for a stale "unknown"
+            if len(self._known) > 50_000:
+                self._known.clear()
+            self._known[user_id] = (user, now + self.ttl)
+        return user
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         sender = getattr(event, "from_user", None)
         if sender is None or sender.is_bot:
             return None
-        user = await self.reads.user(sender.id)
+        user = await self._user(sender.id)
         lang = pick_language(sender.language_code, user.language if user else self.default_language)
         data["lang"] = lang
         if user is None or not user.active:

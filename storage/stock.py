@@ -105,7 +105,7 @@ class SqlStock:
 # about as much Python as executing it.
 
 
-def _inbound_query(item_id: Any) -> Select[Decimal]:
+def inbound_query(item_id: Any) -> Select[Decimal]:
     line = po_lines.c
     # A difference of Qty columns is typed as a plain integer (thousandths): coerce it back.
     return (
@@ -125,7 +125,7 @@ def _position_query() -> Select[Decimal, Decimal, Decimal]:
     return select(
         type_coerce(func.coalesce(func.sum(b.on_hand), 0), Qty),
         type_coerce(func.coalesce(func.sum(b.reserved), 0), Qty),
-        _inbound_query(bindparam("item")).scalar_subquery(),
+        inbound_query(bindparam("item")).scalar_subquery(),
     ).where(b.item_id == bindparam("item"))
 
 
@@ -161,7 +161,7 @@ def _apply_query() -> Update:
     )
 
 
-_INBOUND = _inbound_query(bindparam("item"))
+_INBOUND = inbound_query(bindparam("item"))
 _POSITION = _position_query()
 _APPLY = _apply_query()
 _LOCK = _lock_query()

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.master import Item
@@ -35,7 +35,7 @@ from domain.readmodels import (
 from domain.sales import OPEN_OUTBOUND
 from domain.stock import suggested_order_qty
 from domain.values import line_total, round_money
-from storage.stock import SqlStock
+from storage.stock import inbound_query
 from storage.tables import (
     audit_log,
     customers,
@@ -120,28 +120,37 @@ async def low_stock(conn: AsyncConnection, limit: int | None = None) -> list[Low
     return out
 
 
+def _stock_card_query() -> Any:
+    i, b, w = items.c, stock_balances.c, warehouses.c
+    inbound = inbound_query(i.id).scalar_subquery()
+    return (
+        select(
+            i.id, i.sku, i.name, i.unit, i.active, i.reorder_point, suppliers.c.code.label("supplier"),
+            w.code.label("warehouse"), b.on_hand, b.reserved, inbound.label("inbound"),
+        )  # fmt: skip
+        .select_from(
+            items.outerjoin(suppliers, suppliers.c.id == i.default_supplier_id)
+            .outerjoin(stock_balances, b.item_id == i.id)
+            .outerjoin(warehouses, w.id == b.warehouse_id)
+        )
+        .where(i.sku_key == bindparam("key"))
+        .order_by(w.code)
+    )
+
+
+# The card is the bot's most frequent question: one statement, built once (see storage.stock).
+_STOCK_CARD = _stock_card_query()
+
+
 async def stock_card(conn: AsyncConnection, sku: str) -> StockCard | None:
     """Balances per warehouse plus inbound for one item; None for an unknown SKU."""
-    i, b = items.c, stock_balances.c
-    head = (
-        await conn.execute(
-            select(i.id, i.sku, i.name, i.unit, i.active, i.reorder_point, suppliers.c.code.label("supplier"))
-            .outerjoin(suppliers, suppliers.c.id == i.default_supplier_id)
-            .where(i.sku_key == sku.strip().lower())
-        )
-    ).first()
-    if head is None:
+    rows = (await conn.execute(_STOCK_CARD, {"key": sku.strip().lower()})).all()
+    if not rows:
         return None
-    rows = (
-        await conn.execute(
-            select(warehouses.c.code, b.on_hand, b.reserved)
-            .join(warehouses, warehouses.c.id == b.warehouse_id)
-            .where(b.item_id == head.id)
-            .order_by(warehouses.c.code)
-        )
-    ).all()
-    inbound = await SqlStock(conn).inbound(head.id)  # one definition of inbound, shared with the core
-    per_warehouse = tuple(WarehouseStock(warehouse=r.code, on_hand=r.on_hand, reserved=r.reserved) for r in rows)
+    head = rows[0]
+    per_warehouse = tuple(
+        WarehouseStock(warehouse=r.warehouse, on_hand=r.on_hand, reserved=r.reserved) for r in rows if r.warehouse is not None
+    )
     return StockCard(
         item_id=head.id,
         sku=head.sku,
@@ -153,7 +162,7 @@ async def stock_card(conn: AsyncConnection, sku: str) -> StockCard | None:
         warehouses=per_warehouse,
         on_hand=sum((w.on_hand for w in per_warehouse), ZERO),
         reserved=sum((w.reserved for w in per_warehouse), ZERO),
-        inbound=inbound,
+        inbound=head.inbound if head.inbound is not None else ZERO,
     )
 
 
