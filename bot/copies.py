@@ -9,6 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import Message
 
+from domain.master import User
 from domain.ports import Reads
 from handlers.cards import Card, po_card, so_card
 from notifications.render import Renderer
@@ -29,10 +30,10 @@ class CardCopies:
     def __init__(self, bot: Bot, store: SqlCardCopies, reads: Reads, render: Renderer) -> None:
         self.bot, self.store, self.reads, self.render = bot, store, reads, render
 
-    async def send(self, target: Message, card: Card, kind: str, ref: str, viewer_id: int | None, lang: str) -> Message:
+    async def send(self, target: Message, card: Card, kind: str, ref: str, viewer: User | None, lang: str) -> Message:
         """Answer in the chat (and forum topic) of `target` and remember the copy."""
         sent = await target.answer(card.text, reply_markup=card.markup)
-        await self.store.remember(kind, ref, sent.chat.id, sent.message_id, viewer_id, lang)
+        await self.store.remember(kind, ref, sent.chat.id, sent.message_id, viewer.id if viewer else None, lang)
         return sent
 
     async def edit(self, message: Message, card: Card) -> None:

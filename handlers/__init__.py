@@ -22,7 +22,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 def routers() -> list[Router]:
     """Fresh routers each call (a router can belong to one dispatcher only)."""
-    from handlers import adjust, decide, errors, goods, history, new_order, po, so, start, stock
+    from handlers import adjust, decide, edit_po, errors, goods, history, inline, new_order, po, so, start, stock
 
     # Dialogue and reply handlers come before the plain commands that would otherwise claim the text.
     return [
@@ -30,6 +30,7 @@ def routers() -> list[Router]:
         start.router(),
         new_order.router(new_order.PO),
         new_order.router(new_order.SO),
+        edit_po.router(),
         decide.router(),
         po.router(),
         so.router(),
@@ -37,4 +38,5 @@ def routers() -> list[Router]:
         stock.router(),
         adjust.router(),
         history.router(),
+        inline.router(),
     ]

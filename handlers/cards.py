@@ -24,6 +24,12 @@ from notifications.render import Renderer
 MAX_LINES = 30  # beyond this a card lists the first ones and says how many more
 
 
+def viewer_in(message: Message, actor: User) -> User | None:
+    """Whose buttons a card shows: the person's in a private chat; in a group, the order's
+    (anyone may press, and each press is checked against the presser's own roles)."""
+    return actor if message.chat.type == "private" else None
+
+
 @dataclass(frozen=True, slots=True)
 class Card:
     text: str
@@ -51,7 +57,7 @@ def po_buttons(po: PurchaseOrder, viewer: User | None, lang: str) -> InlineKeybo
         )
     if po.status == POStatus.DRAFT and may(PURCHASING):
         rows.append([_button(lang, "submit", act("sub"), ButtonStyle.PRIMARY)])
-        rows.append([_button(lang, "discard", act("del"))])
+        rows.append([_button(lang, "edit_lines", act("ed")), _button(lang, "discard", act("del"))])
     if po.status == POStatus.REJECTED and may(PURCHASING):
         rows.append([_button(lang, "revise", act("rev"))])
     if po.status in OPEN_INBOUND and po.open_qty > 0 and may(RECEIVING):
@@ -106,7 +112,7 @@ async def so_card(so: SalesOrder, viewer: User | None, lang: str, reads: Reads, 
 class Copies(Protocol):
     """Sends cards and keeps every copy of them current (bot.copies.CardCopies)."""
 
-    async def send(self, target: Message, card: Card, kind: str, ref: str, viewer_id: int | None, lang: str) -> Message: ...
+    async def send(self, target: Message, card: Card, kind: str, ref: str, viewer: User | None, lang: str) -> Message: ...
 
     async def edit(self, message: Message, card: Card) -> None: ...
 

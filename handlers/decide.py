@@ -17,7 +17,7 @@ from domain.errors import Outdated
 from domain.master import User
 from domain.ports import Reads
 from domain.services.bus import Bus
-from handlers.cards import Card, Copies, po_card, so_card
+from handlers.cards import Card, Copies, po_card, so_card, viewer_in
 from notifications.i18n import t
 from notifications.render import Renderer
 
@@ -101,13 +101,13 @@ def router() -> Router:
         try:
             await bus.handle(command)
         except Outdated:
-            card = await current_card(callback_data.kind, callback_data.ref, actor, lang, reads, render)
+            card = await current_card(callback_data.kind, callback_data.ref, viewer_in(query.message, actor), lang, reads, render)
             if card is not None:
                 await copies.edit(query.message, card)
             await query.message.answer(t(lang, "decision.outdated", ref=callback_data.ref), parse_mode=None)
             return
         await copies.refresh(callback_data.kind, callback_data.ref)
-        card = await current_card(callback_data.kind, callback_data.ref, actor, lang, reads, render)
+        card = await current_card(callback_data.kind, callback_data.ref, viewer_in(query.message, actor), lang, reads, render)
         if card is not None:
             await copies.edit(query.message, card)
 

@@ -87,9 +87,10 @@ def router(f: Flavour) -> Router:
     async def review(message: Message, data: dict[str, Any], actor: User, lang: str, env: dict[str, Any]) -> None:
         order = await env["bus"].handle(_create(f, data, actor, env["idem"]))
         reads, render, copies = env["reads"], env["render"], env["copies"]
-        card = await (cards.po_card if f.kind == "p" else cards.so_card)(order, actor, lang, reads, render)
+        viewer = cards.viewer_in(message, actor)
+        card = await (cards.po_card if f.kind == "p" else cards.so_card)(order, viewer, lang, reads, render)
         await message.answer(render.text(lang, "dialog.review" if f.kind == "p" else "dialog.so_review"))
-        await copies.send(message, card, f.kind, order.number, actor.id, lang)
+        await copies.send(message, card, f.kind, order.number, viewer, lang)
 
     @r.message(Command(f.command, magic=F.args.regexp(r"(?i)^new(\s|$)")))
     async def start(

@@ -31,8 +31,9 @@ def router() -> Router:
         if found is None:
             await message.answer(render.text(lang, "po.not_found", ref=arg[:40]))
             return
-        card = await cards.po_card(found, actor, lang, reads, render)
-        await copies.send(message, card, "p", found.number, actor.id, lang)
+        viewer = cards.viewer_in(message, actor)
+        card = await cards.po_card(found, viewer, lang, reads, render)
+        await copies.send(message, card, "p", found.number, viewer, lang)
 
     @r.message(Command("approvals"))
     async def approvals(message: Message, actor: User, lang: str, reads: Reads, render: Renderer, copies: Copies) -> None:
@@ -43,7 +44,7 @@ def router() -> Router:
         await message.answer(render.text(lang, "approvals.title", count=len(waiting)))
         for order in waiting[:10]:
             card = await cards.po_card(order, actor, lang, reads, render)
-            await copies.send(message, card, "p", order.number, actor.id, lang)
+            await copies.send(message, card, "p", order.number, actor, lang)
 
     @r.callback_query(ListPage.filter())
     async def page(query: CallbackQuery, callback_data: ListPage, actor: User, lang: str, reads: Reads, render: Renderer) -> None:

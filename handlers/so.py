@@ -30,7 +30,8 @@ def router() -> Router:
         if found is None:
             await message.answer(render.text(lang, "so.not_found", ref=arg[:40]))
             return
-        card = await cards.so_card(found, actor, lang, reads, render)
-        await copies.send(message, card, "s", found.number, actor.id, lang)
+        viewer = cards.viewer_in(message, actor)
+        card = await cards.so_card(found, viewer, lang, reads, render)
+        await copies.send(message, card, "s", found.number, viewer, lang)
 
     return r
