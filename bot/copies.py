@@ -1,8 +1,10 @@
 """Cards stay true everywhere: every copy the bot sent of a PO or SO card is edited in place
-when the order changes, each with the buttons its viewer may use now."""
+when the order changes, each with the buttons its viewer may use now. A copy that would look
+the same is left alone (Telegram refuses an edit that changes nothing)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from aiogram import Bot
@@ -13,13 +15,14 @@ from domain.master import User
 from domain.ports import Reads
 from handlers.cards import Card, po_card, so_card
 from notifications.render import Renderer
-from storage.cards import SqlCardCopies
+from storage.cards import CardCopy, SqlCardCopies
 
 log = logging.getLogger("caixiao.cards")
 
 
-def _unchanged(exc: TelegramBadRequest) -> bool:
-    return "message is not modified" in exc.message
+def digest(card: Card) -> str:
+    markup = card.markup.model_dump_json(exclude_none=True) if card.markup else ""
+    return hashlib.sha1(f"{card.text}\x00{markup}".encode(), usedforsecurity=False).hexdigest()
 
 
 def _gone(exc: TelegramBadRequest) -> bool:
@@ -33,29 +36,26 @@ class CardCopies:
     async def send(self, target: Message, card: Card, kind: str, ref: str, viewer: User | None, lang: str) -> Message:
         """Answer in the chat (and forum topic) of `target` and remember the copy."""
         sent = await target.answer(card.text, reply_markup=card.markup)
-        await self.store.remember(kind, ref, sent.chat.id, sent.message_id, viewer.id if viewer else None, lang)
+        copy = CardCopy(sent.chat.id, sent.message_id, viewer.id if viewer else None, lang, digest(card))
+        await self.store.remember(kind, ref, copy)
         return sent
 
-    async def edit(self, message: Message, card: Card) -> None:
-        try:
-            await message.edit_text(card.text, reply_markup=card.markup)
-        except TelegramBadRequest as exc:
-            if not _unchanged(exc):
-                raise
+    async def _draw(self, kind: str, ref: str, viewer_id: int | None, lang: str) -> Card | None:
+        viewer = await self.reads.user(viewer_id) if viewer_id is not None else None
+        if viewer_id is not None and viewer is None:
+            return None
+        if kind == "p":
+            po = await self.reads.po(ref)
+            return await po_card(po, viewer, lang, self.reads, self.render) if po else None
+        so = await self.reads.so(ref)
+        return await so_card(so, viewer, lang, self.reads, self.render) if so else None
 
     async def refresh(self, kind: str, ref: str) -> None:
-        """Redraw every remembered copy; a copy deleted by its chat is forgotten."""
-        order = await (self.reads.po(ref) if kind == "p" else self.reads.so(ref))
-        if order is None:
-            return
+        """Redraw every remembered copy that would change; a copy its chat deleted is forgotten."""
         for copy in await self.store.of(kind, ref):
-            viewer = await self.reads.user(copy.viewer_id) if copy.viewer_id is not None else None
-            if copy.viewer_id is not None and viewer is None:
+            card = await self._draw(kind, ref, copy.viewer_id, copy.lang)
+            if card is None or digest(card) == copy.digest:
                 continue
-            if kind == "p":
-                card = await po_card(order, viewer, copy.lang, self.reads, self.render)  # type: ignore[arg-type]
-            else:
-                card = await so_card(order, viewer, copy.lang, self.reads, self.render)  # type: ignore[arg-type]
             try:
                 await self.bot.edit_message_text(
                     text=card.text, chat_id=copy.chat_id, message_id=copy.message_id, reply_markup=card.markup
@@ -63,7 +63,10 @@ class CardCopies:
             except TelegramBadRequest as exc:
                 if _gone(exc):
                     await self.store.forget(copy.chat_id, copy.message_id)
-                elif not _unchanged(exc):
+                else:
                     log.warning("card %s %s in chat %s: %s", kind, ref, copy.chat_id, exc.message)
+                continue
             except TelegramForbiddenError:
                 await self.store.forget(copy.chat_id, copy.message_id)
+                continue
+            await self.store.shows(copy.chat_id, copy.message_id, digest(card))

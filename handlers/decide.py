@@ -15,11 +15,9 @@ from bot.callbacks import OrderAction
 from domain import commands as c
 from domain.errors import Outdated
 from domain.master import User
-from domain.ports import Reads
 from domain.services.bus import Bus
-from handlers.cards import Card, Copies, po_card, so_card, viewer_in
+from handlers.cards import Copies
 from notifications.i18n import t
-from notifications.render import Renderer
 
 
 class Rejecting(StatesGroup):
@@ -45,14 +43,6 @@ def _command(data: OrderAction, actor: User, key: str) -> c.Command | None:
             "shp": lambda: c.ShipSalesOrder(so=so, **common),
         }.get(data.act, lambda: None)()
     return None
-
-
-async def current_card(kind: str, ref: str, viewer: User | None, lang: str, reads: Reads, render: Renderer) -> Card | None:
-    if kind == "p":
-        po = await reads.po(ref)
-        return await po_card(po, viewer, lang, reads, render) if po else None
-    so = await reads.so(ref)
-    return await so_card(so, viewer, lang, reads, render) if so else None
 
 
 def router() -> Router:
@@ -90,8 +80,6 @@ def router() -> Router:
         actor: User,
         lang: str,
         bus: Bus,
-        reads: Reads,
-        render: Renderer,
         copies: Copies,
         idem: str,
     ) -> None:
@@ -101,14 +89,10 @@ def router() -> Router:
         try:
             await bus.handle(command)
         except Outdated:
-            card = await current_card(callback_data.kind, callback_data.ref, viewer_in(query.message, actor), lang, reads, render)
-            if card is not None:
-                await copies.edit(query.message, card)
+            # The pressed card is one of the remembered copies: redrawing them all shows it as it is now.
+            await copies.refresh(callback_data.kind, callback_data.ref)
             await query.message.answer(t(lang, "decision.outdated", ref=callback_data.ref), parse_mode=None)
             return
         await copies.refresh(callback_data.kind, callback_data.ref)
-        card = await current_card(callback_data.kind, callback_data.ref, viewer_in(query.message, actor), lang, reads, render)
-        if card is not None:
-            await copies.edit(query.message, card)
 
     return r

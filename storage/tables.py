@@ -309,6 +309,7 @@ card_copies = Table(
     Column("ref", String(32), nullable=False),
     Column("viewer_id", BigInteger),  # whose buttons it shows; NULL for a group's copy
     Column("lang", String(2), nullable=False),
+    Column("digest", String(40), nullable=False),  # of what it shows now: an unchanged card is not re-sent
     Column("at", UtcDateTime, nullable=False),
     Index("ix_card_copies_ref", "kind", "ref"),
 )

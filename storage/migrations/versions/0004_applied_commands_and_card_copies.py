@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("ref", sa.String(length=32), nullable=False),
         sa.Column("viewer_id", sa.BigInteger(), nullable=True),
         sa.Column("lang", sa.String(length=2), nullable=False),
+        sa.Column("digest", sa.String(length=40), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("chat_id", "message_id", name=op.f("pk_card_copies")),
     )
