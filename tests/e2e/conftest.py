@@ -9,7 +9,6 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -99,13 +98,13 @@ class People:
     def __init__(self, client: EmulatorClient) -> None:
         self.client = client
 
-    async def say(self, user_id: int, text: str, *, expect: int = 1, timeout: float = 10) -> list[ChatMessage]:
+    async def say(self, user_id: int, text: str, *, expect: int = 1, timeout: float = 10) -> list[ChatMessage]:  # noqa: ASYNC109
         """Send text; wait for `expect` new bot messages in that chat and return them."""
         before = len(await self.client.transcript(user_id))
         await self.client.send_text(user_id, text)
         return await self.new_messages(user_id, before, expect, timeout)
 
-    async def new_messages(self, chat_id: int, before: int, expect: int, timeout: float = 10) -> list[ChatMessage]:
+    async def new_messages(self, chat_id: int, before: int, expect: int, timeout: float = 10) -> list[ChatMessage]:  # noqa: ASYNC109
         async def enough() -> list[ChatMessage] | None:
             mine = [m for m in (await self.client.transcript(chat_id))[before:] if m.from_bot]
             return mine if len(mine) >= expect else None
@@ -163,5 +162,3 @@ async def no_errors(client: EmulatorClient) -> None:
 
 def started(emu: Emulator, company: tuple[str, World], mode: str) -> BotProcess:
     return BotProcess(emu, company[0], mode)
-
-
