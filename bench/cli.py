@@ -9,8 +9,9 @@ import json
 import os
 import platform
 import sqlite3
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +19,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import queries, throughput
+from bench import importing, queries, throughput
 from bench.backends import scratch_database
-from bench.dataset import Spec, build
 from storage.checks import ledger_drift
+from storage.database import Database
+from storage.synthetic import Spec, build
 
 RESULTS = Path(__file__).parent / "results"
 RATIO_GOAL = 0.7  # Bus throughput at least 0.7× the hand-written floor
@@ -38,18 +40,21 @@ class Options:
     pg_url: str | None = None
     out: Path | None = RESULTS
     quiet: bool = False
+    import_rows: int = 100_000  # 0: no import benchmark
+    import_only: bool = False
 
 
 @dataclass
 class BackendReport:
     backend: str
     server: str
-    counts: dict[str, int]
-    build_s: float
-    queries: list[queries.Timing]
-    throughput: list[throughput.Result]
-    ledger_check_s: float
+    counts: dict[str, int] = field(default_factory=dict)
+    build_s: float = 0.0
+    queries: list[queries.Timing] = field(default_factory=list)
+    throughput: list[throughput.Result] = field(default_factory=list)
+    ledger_check_s: float = 0.0
     problems: list[str] = field(default_factory=list)
+    imports: importing.ImportTiming | None = None
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:
@@ -60,7 +65,9 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--moves", type=int, help="ledger rows in the dataset (default 1,000,000)")
     parser.add_argument("--ops", type=int, help="timed operations per kind and side (default 500)")
     parser.add_argument("--runs", type=int, help="timed runs per query, median reported (default 5)")
-    parser.add_argument("--quick", action="store_true", help="10,000 items, 100,000 moves, 200 ops, 3 runs")
+    parser.add_argument("--import-rows", type=int, help="rows in the import benchmark's CSV (default 100,000; 0 skips it)")
+    parser.add_argument("--import-only", action="store_true", help="only the import benchmark (no dataset, queries or ops)")
+    parser.add_argument("--quick", action="store_true", help="10,000 items, 100,000 moves, 200 ops, 3 runs, 20,000 import rows")
     parser.add_argument("--pg-url", default=os.environ.get("CAIXIAO_BENCH_PG_URL") or os.environ.get("CAIXIAO_TEST_PG_URL"),
                         help="postgresql+asyncpg://... (default: $CAIXIAO_BENCH_PG_URL or $CAIXIAO_TEST_PG_URL)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the JSON results (default bench/results)")
@@ -72,7 +79,8 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         backends = ["sqlite", "pg"] if args.backend == "both" else [args.backend]
     if "pg" in backends and not args.pg_url:
         parser.error("PostgreSQL needs --pg-url or CAIXIAO_BENCH_PG_URL")
-    base = Options(backends, items=10_000, moves=100_000, ops=200, runs=3) if args.quick else Options(backends)
+    quick = Options(backends, items=10_000, moves=100_000, ops=200, runs=3, import_rows=20_000)
+    base = quick if args.quick else Options(backends)
     return Options(
         backends,
         items=args.items or base.items,
@@ -81,6 +89,8 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         runs=args.runs or base.runs,
         pg_url=args.pg_url,
         out=None if args.no_json else args.out,
+        import_rows=args.import_rows if args.import_rows is not None else base.import_rows,
+        import_only=args.import_only,
     )
 
 
@@ -93,14 +103,53 @@ class Clock:
             print(f"[{time.perf_counter() - self.start:7.1f}s] {message}", flush=True)
 
 
+def _build_progress(backend: str, say: Clock) -> Callable[[str, int, int], None]:
+    """One line per finished stage of the dataset, and every 200,000 ledger rows."""
+
+    def report(stage: str, done: int, total: int) -> None:
+        if done == total or (stage == "ledger" and done % 200_000 == 0):
+            say(f"{backend}: {stage}: {done:,} / {total:,} rows")
+
+    return report
+
+
+async def _server(db: Database) -> str:
+    async with db.reading() as conn:
+        return str(await conn.scalar(sa.text("select sqlite_version()" if db.is_sqlite else "show server_version")))
+
+
+async def run_import(backend: str, options: Options, say: Clock, report: BackendReport) -> None:
+    """In a scratch database of its own: the read-side dataset would only be in the way."""
+    async with scratch_database(backend, options.pg_url) as db:
+        if not report.server:
+            report.server = await _server(db)
+        say(f"{backend}: import benchmark, {options.import_rows:,} item rows")
+        with tempfile.TemporaryDirectory(prefix="caixiao-import-") as tmp:
+            timing, problems = await importing.run(
+                db, throughput.bus_for(db), options.import_rows, Path(tmp), lambda m: say(f"{backend}: {m}")
+            )
+    report.imports = timing
+    report.problems += problems
+
+
 async def run_backend(backend: str, options: Options, say: Clock) -> BackendReport:
+    if options.import_only:
+        report = BackendReport(backend, "")
+        await run_import(backend, options, say, report)
+        return report
+    report = await run_main(backend, options, say)
+    if options.import_rows:
+        await run_import(backend, options, say, report)
+    return report
+
+
+async def run_main(backend: str, options: Options, say: Clock) -> BackendReport:
     spec = Spec.scaled(options.items, options.moves)
     async with scratch_database(backend, options.pg_url) as db:
-        async with db.reading() as conn:
-            server = str(await conn.scalar(sa.text("select sqlite_version()" if db.is_sqlite else "show server_version")))
+        server = await _server(db)
         say(f"{backend} {server}: building {spec.items:,} items, {spec.moves:,} ledger rows, {spec.pos:,} POs, {spec.sos:,} SOs")
         started = time.perf_counter()
-        data = await build(db, spec, lambda m: say(f"{backend}: {m}"))
+        data = await build(db, spec, _build_progress(backend, say))
         build_s = time.perf_counter() - started
         say(f"{backend}: dataset built in {build_s:.1f} s; timing the read side")
         timings = await queries.run(db, options.runs, lambda m: say(f"{backend}: {m}"))
@@ -123,6 +172,17 @@ async def run_backend(backend: str, options: Options, say: Clock) -> BackendRepo
 
 def summary(report: BackendReport) -> list[str]:
     lines = []
+    if report.imports is not None:
+        i = report.imports
+        goal = ""
+        if report.backend == "sqlite":
+            verdict = "ok" if i.ours_rows_per_s >= importing.GOAL_ROWS_PER_S else "BELOW GOAL"
+            goal = f"; goal >= {importing.GOAL_ROWS_PER_S:,.0f} rows/s: {verdict}"
+        lines.append(
+            f"{report.backend:6s} {'import':12s} ratio {i.ratio:.2f}  (ours {i.ours_rows_per_s:,.0f} rows/s, "
+            f"floor {i.floor_rows_per_s:,.0f} rows/s, n={i.rows:,}; read {i.read_s:.1f} s, validate {i.validate_s:.1f} s, "
+            f"apply {i.apply_s:.1f} s; re-import {i.reimport_rows_per_s:,.0f} rows/s{goal})"
+        )
     for r in report.throughput:
         verdict = "ok" if r.ratio >= RATIO_GOAL else "BELOW GOAL"
         lines.append(
@@ -152,7 +212,11 @@ async def run_bench(options: Options) -> dict[str, Any]:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
         },
-        "goals": {"ratio_at_least": RATIO_GOAL, "sqlite_sweep_under_s": SWEEP_GOAL_S},
+        "goals": {
+            "ratio_at_least": RATIO_GOAL,
+            "sqlite_sweep_under_s": SWEEP_GOAL_S,
+            "sqlite_import_rows_per_s_at_least": importing.GOAL_ROWS_PER_S,
+        },
         "backends": [asdict(r) for r in reports],
         "summary": lines,
         "ok": not any(r.problems for r in reports),

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bench.dataset import TODAY
 from storage import views
 from storage.database import Database
+from storage.synthetic import TODAY
 
 View = Callable[[AsyncConnection], Awaitable[Any]]
 

@@ -26,11 +26,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bench.dataset import BUYER, MANAGER, NOW, TODAY, UNIT, WAREHOUSE, Dataset, insert_rows
 from domain import commands as c
 from domain.services.base import Env
 from domain.services.bus import Bus
 from storage.database import Database
+from storage.synthetic import BUYER, MANAGER, NOW, TODAY, UNIT, WAREHOUSE, Dataset, insert_rows
 from storage.tables import (
     audit_log,
     items,

@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.bootstrap import build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import describe_error, t
+from bot.logs import setup_logging
 from bot.operator_cli import add_parsers, backup, seed, user_command
 from bot.tour import ADMIN as TOUR_ADMIN
 from bot.tour import run_tour
@@ -85,9 +86,12 @@ async def _check(settings: Settings, lang: str, args: argparse.Namespace | None 
 async def _run(settings: Settings, lang: str, args: argparse.Namespace | None = None) -> int:
     if not settings.has_token:
         print(t(lang, "cli.no_token"))
-    else:
-        print(t(lang, "cli.front_end_missing"))
-    return await _demo(settings, lang)
+        return await _demo(settings, lang)
+    from bot.serve import serve  # aiogram is loaded only when the bot really runs
+
+    setup_logging()
+    print(t(lang, "cli.bot_starting", mode=settings.telegram.mode, api=settings.telegram.api_base))
+    return await serve(settings)
 
 
 COMMANDS = {

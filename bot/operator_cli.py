@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sqlite3
+import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -14,7 +15,9 @@ from bot import sample
 from bot.bootstrap import build_app
 from bot.config import Settings
 from bot.i18n import t
+from bot.progress import Progress
 from domain import commands as c
+from storage import synthetic
 from storage.master_repos import user_from_row
 from storage.setup import ensure_admins
 from storage.tables import items, users
@@ -30,8 +33,21 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     user.add_parser("list", help="every registered user")
     remove = user.add_parser("remove", help="deactivate a user (their history stays)")
     remove.add_argument("id", type=int)
-    seed = sub.add_parser("seed", help="fill an empty database with the sample company")
-    seed.add_argument("--sample", action="store_true", required=True, help="the sandbox's sample trading company")
+    seed = sub.add_parser(
+        "seed",
+        help="fill an empty database with the sample company or a large synthetic one",
+        description="Into an empty database only; refuses (exit 1) when it already holds items, partners, orders or moves.",
+    )
+    what = seed.add_mutually_exclusive_group(required=True)
+    what.add_argument("--sample", action="store_true", help="the sandbox's sample trading company")
+    what.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help=f"a synthetic company of N items (at least {synthetic.MIN_ITEMS}) with a year of ledger moves, "
+        "POs and SOs in every state, for benchmarks; `caixiao check` is clean afterwards",
+    )
+    seed.add_argument("--moves", type=int, metavar="M", help="with --scale: ledger moves (default 10 per item)")
     backup = sub.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")
     backup.add_argument("file", type=Path)
 
@@ -87,12 +103,19 @@ async def backup(settings: Settings, lang: str, args: argparse.Namespace) -> int
         user = f"-U {url.username} " if url.username else ""
         print(t(lang, "cli.backup_pg", command=f"pg_dump {host}{port}{user}-Fc -f {args.file} {url.database}"))
         return 0
+    progress = Progress(lang, "backup")
+    progress.note("progress.backup_copy", path=url.database)
     key, values = await asyncio.to_thread(_sqlite_backup, Path(url.database or ""), args.file)
     print(t(lang, key, **values))
-    return 0 if key == "cli.backup_done" else 1
+    if key != "cli.backup_done":
+        return 1
+    progress.summary_bytes(args.file.stat().st_size)
+    return 0
 
 
 async def seed(settings: Settings, lang: str, args: argparse.Namespace) -> int:
+    if args.scale is not None:
+        return await seed_scale(settings, lang, args.scale, args.moves)
     app = await build_app(settings)
     try:
         async with app.db.reading() as conn:
@@ -105,3 +128,46 @@ async def seed(settings: Settings, lang: str, args: argparse.Namespace) -> int:
         return 0
     finally:
         await app.close()
+
+
+async def seed_scale(settings: Settings, lang: str, n_items: int, moves: int | None = None) -> int:
+    """`caixiao seed --scale N`: the benchmark's synthetic company, written in one transaction."""
+    if n_items < synthetic.MIN_ITEMS or (moves is not None and moves < 0):
+        print(t(lang, "seed.scale_too_small", minimum=synthetic.MIN_ITEMS), file=sys.stderr)
+        return 2
+    spec = synthetic.Spec.scaled(n_items, moves)
+    url = settings.database.url
+    app = await build_app(settings)
+    try:
+        async with app.db.reading() as conn:
+            taken = await synthetic.occupied(conn)
+        if taken:
+            print(t(lang, "seed.scale_not_empty", url=url, what=", ".join(taken)), file=sys.stderr)
+            return 1
+        progress = Progress(lang, "seed")
+        sizes = {"items": spec.items, "moves": spec.moves, "pos": spec.pos, "sos": spec.sos}
+        progress.note("seed.scale_building", url=url, **{k: f"{v:,}" for k, v in sizes.items()})
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress(done, total, t(lang, f"seed.stage_{stage}"))
+
+        data = await synthetic.build(app.db, spec, report, now=app.bus.env.now(), tz=app.bus.env.timezone)
+    finally:
+        await app.close()
+    n = data.counts
+    print(
+        t(
+            lang,
+            "seed.scale_done",
+            url=url,
+            **{k: f"{n[k]:,}" for k in ("items", "suppliers", "customers", "warehouses")},
+            moves=f"{n['stock_moves']:,}",
+            pos=f"{n['purchase_orders']:,}",
+            sos=f"{n['sales_orders']:,}",
+            balances=f"{n['stock_balances']:,}",
+        )
+    )
+    orders = n["purchase_orders"] + n["sales_orders"]
+    master = sum(n[k] for k in ("items", "suppliers", "customers", "stock_moves", "stock_balances"))
+    progress.summary(master + orders * (1 + spec.lines))  # with the order lines
+    return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -111,7 +111,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> list[list[str]]:
         book.close()
 
 
-def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     """CSV as UTF-8 with BOM (Excel then shows Chinese right) or XLSX, by the file's extension."""
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,9 +13,10 @@ from zoneinfo import ZoneInfo
 from bot.bootstrap import build_app
 from bot.config import Settings
 from bot.i18n import catalog, t
+from bot.progress import Progress
 from bot.tabular import TableRefused, read_table, write_table
 from domain.importing import KINDS, ImportReport, RowError, template, validate
-from domain.services.importing import apply_import
+from domain.services.importing import ApplyImport
 from storage.transfer import REPORTS, export_report, export_rows, known_codes
 
 
@@ -58,12 +60,6 @@ def report_lines(lang: str, report: ImportReport) -> list[str]:
     return lines
 
 
-def _progress(lang: str, key: str, **values: object) -> None:
-    """Stage messages for a person at a terminal; scripts and pipes get only the summary."""
-    if sys.stderr.isatty():
-        print(t(lang, key, **values), file=sys.stderr, flush=True)
-
-
 async def import_command(settings: Settings, lang: str, args: argparse.Namespace) -> int:
     if args.template:
         print(",".join(template(args.template)))
@@ -71,7 +67,8 @@ async def import_command(settings: Settings, lang: str, args: argparse.Namespace
     if args.kind is None or args.file is None:
         print(t(lang, "transfer.usage"), file=sys.stderr)
         return 2
-    _progress(lang, "transfer.progress_read", file=args.file)
+    progress = Progress(lang, f"import {args.kind}")
+    progress.note("transfer.progress_read", file=args.file)
     try:
         table = await asyncio.to_thread(read_table, args.file, encoding=args.encoding, sheet=args.sheet)
     except TableRefused as exc:
@@ -81,6 +78,7 @@ async def import_command(settings: Settings, lang: str, args: argparse.Namespace
     try:
         async with app.db.reading() as conn:
             known = await known_codes(conn)
+        progress.note("progress.validating", rows=f"{max(len(table) - 1, 0):,}")
         report = validate(args.kind, table, known)
         if not report.ok:
             for line in report_lines(lang, report):
@@ -89,9 +87,10 @@ async def import_command(settings: Settings, lang: str, args: argparse.Namespace
         rows = f"{report.rows:,}"
         if args.dry_run:
             print(t(lang, "transfer.summary_dry_run", kind=args.kind, rows=rows))
+            progress.summary(report.rows)
             return 0
-        _progress(lang, "transfer.progress_apply", rows=rows)
-        result = await apply_import(report, app.bus.uow_factory(), app.bus.env)
+        progress.note("transfer.progress_apply", rows=rows)
+        result = await app.bus.handle(ApplyImport(actor_id=None, source="cli", report=report, progress=progress))
     finally:
         await app.close()
     key = "transfer.summary_ok"
@@ -109,10 +108,20 @@ async def import_command(settings: Settings, lang: str, args: argparse.Namespace
             ref=result.ref or "-",
         )
     )
+    progress.summary(report.rows)
     return 0
 
 
+def _counted(rows: Sequence[Sequence[str]], progress: Progress) -> Iterator[Sequence[str]]:
+    for n, row in enumerate(rows, start=1):
+        yield row
+        if n % 1000 == 0:
+            progress(n, len(rows))
+
+
 async def export_command(settings: Settings, lang: str, args: argparse.Namespace) -> int:
+    progress = Progress(lang, f"export {args.kind}")
+    progress.note("progress.fetching", kind=args.kind)
     app = await build_app(settings)
     try:
         async with app.db.reading() as conn:
@@ -123,10 +132,12 @@ async def export_command(settings: Settings, lang: str, args: argparse.Namespace
                 header, rows = await export_rows(conn, args.kind)
     finally:
         await app.close()
+    progress.note("progress.writing", rows=f"{len(rows):,}", file=args.file)
     try:
-        await asyncio.to_thread(write_table, args.file, header, rows)
+        await asyncio.to_thread(write_table, args.file, header, _counted(rows, progress))
     except TableRefused as exc:
         print(t(lang, f"transfer.refused.{exc.reason}", file=args.file, **exc.details), file=sys.stderr)
         return 2
     print(t(lang, "transfer.exported", kind=args.kind, rows=f"{len(rows):,}", file=args.file))
+    progress.summary(len(rows))
     return 0

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -33,6 +34,31 @@ _PARTNER_FIELDS = ["code", "name", "phone", "email", "chat", "currency", "paymen
 
 _ITEM_BY_ID = select(items).where(items.c.id == bindparam("item"))
 _USER_BY_ID = select(users).where(users.c.id == bindparam("user"))
+
+# Bulk paths (imports). Keys per IN list stay far below SQLite's limit on bound parameters;
+# rows per executemany are bounded by the caller's chunks.
+KEYS_PER_QUERY = 500
+_ITEMS_BY_KEYS = select(items).where(items.c.sku_key.in_(bindparam("keys", expanding=True)))
+_ITEM_VERSIONS = select(items.c.id, items.c.version).where(items.c.id.in_(bindparam("ids", expanding=True))).with_for_update()
+# RETURNING the key, not in parameter order: that would make SQLAlchemy insert row by row.
+_INSERT_ITEMS = insert(items).returning(items.c.sku_key, items.c.id)
+_UPDATE_ITEMS = update(items).where(items.c.id == bindparam("b_id"))  # SET: the keys of the rows given
+_OPEN_BALANCES = insert(stock_balances).from_select(
+    ["item_id", "warehouse_id", "on_hand", "reserved"],
+    select(
+        items.c.id,
+        select(warehouses.c.id).where(warehouses.c.code == MAIN_WAREHOUSE).scalar_subquery(),
+        literal(0),
+        literal(0),
+    ).where(items.c.id.in_(bindparam("ids", expanding=True))),
+)
+
+T = TypeVar("T")
+
+
+def _slices(values: Sequence[T], size: int = KEYS_PER_QUERY) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def item_from_row(row: Row[Any]) -> Item:
@@ -84,6 +110,48 @@ class SqlItems:
             raise ConcurrencyConflict(f"item {item.sku} changed meanwhile")
         item.version += 1
 
+    async def by_skus(self, skus: Collection[str]) -> dict[str, Item]:
+        keys = sorted({s.strip().lower() for s in skus})
+        found: dict[str, Item] = {}
+        for part in _slices(keys):
+            for row in (await self.conn.execute(_ITEMS_BY_KEYS, {"keys": list(part)})).all():
+                found[row.sku_key] = item_from_row(row)
+        return found
+
+    async def add_many(self, new: Sequence[Item]) -> None:
+        if not new:
+            return
+        rows = [{**{f: getattr(item, f) for f in _ITEM_FIELDS}, "sku_key": item.key, "version": 0} for item in new]
+        try:
+            ids: dict[str, int] = {key: id_ for key, id_ in await self.conn.execute(_INSERT_ITEMS, rows)}
+        except IntegrityError as exc:  # sku_key is unique: one of them exists (or was just inserted concurrently)
+            raise DuplicateCode("item", new[0].sku if len(new) == 1 else f"{new[0].sku}…") from exc
+        for item in new:
+            item.id = ids[item.key]
+        # The MAIN balances in one statement per slice, not a bound row each.
+        for part in _slices(sorted(ids.values())):
+            await self.conn.execute(_OPEN_BALANCES, {"ids": list(part)})
+
+    async def update_many(self, changed: Sequence[Item]) -> None:
+        if not changed:
+            return
+        expected = {item.id: item.version for item in changed}
+        for part in _slices(sorted(i for i in expected if i is not None)):
+            for row in (await self.conn.execute(_ITEM_VERSIONS, {"ids": list(part)})).all():
+                if row.version != expected[row.id]:
+                    raise ConcurrencyConflict(f"item {row.id} changed meanwhile")
+                del expected[row.id]
+        if expected:
+            raise ConcurrencyConflict(f"{len(expected)} item(s) removed meanwhile")
+        # The rows are locked and their versions checked, so a plain UPDATE by id is safe.
+        rows = [
+            {**{f: getattr(item, f) for f in _ITEM_FIELDS if f != "sku"}, "version": item.version + 1, "b_id": item.id}
+            for item in changed
+        ]
+        await self.conn.execute(_UPDATE_ITEMS, rows)
+        for item in changed:
+            item.version += 1
+
 
 class _SqlPartners:
     table: Table
@@ -125,6 +193,32 @@ class _SqlPartners:
     async def update(self, partner: Any) -> None:
         values = {f: getattr(partner, f) for f in self.fields if f != "code"}
         await self.conn.execute(update(self.table).where(self.table.c.id == partner.id).values(**values))
+
+    async def by_codes(self, codes: Collection[str]) -> dict[str, Any]:
+        keys = sorted({c.strip().lower() for c in codes})
+        query = select(self.table).where(self.table.c.code_key.in_(bindparam("keys", expanding=True)))
+        found: dict[str, Any] = {}
+        for part in _slices(keys):
+            for row in (await self.conn.execute(query, {"keys": list(part)})).all():
+                found[row.code_key] = self._build(row)
+        return found
+
+    async def add_many(self, new: Sequence[Any]) -> None:
+        if not new:
+            return
+        rows = [{**{f: getattr(p, f) for f in self.fields}, "code_key": p.code.lower()} for p in new]
+        try:
+            statement = insert(self.table).returning(self.table.c.code_key, self.table.c.id)
+            ids: dict[str, int] = {key: id_ for key, id_ in await self.conn.execute(statement, rows)}
+        except IntegrityError as exc:  # code_key is unique: one of them exists (or was just inserted concurrently)
+            raise DuplicateCode(self.kind, new[0].code if len(new) == 1 else f"{new[0].code}…") from exc
+        for partner in new:
+            partner.id = ids[partner.code.lower()]
+
+    async def update_many(self, changed: Sequence[Any]) -> None:
+        if changed:
+            rows = [{**{f: getattr(p, f) for f in self.fields if f != "code"}, "b_id": p.id} for p in changed]
+            await self.conn.execute(update(self.table).where(self.table.c.id == bindparam("b_id")), rows)
 
 
 class SqlSuppliers(_SqlPartners):

@@ -8,7 +8,7 @@ from typing import Any
 from domain import commands as c
 from domain.errors import ConcurrencyConflict
 from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.services import goods, masterdata, purchasing, selling, stock
+from domain.services import goods, importing, masterdata, purchasing, selling, stock
 from domain.services.base import Env
 
 UseCase = Callable[[Any, UnitOfWork, Env], Awaitable[Any]]
@@ -36,6 +36,7 @@ USE_CASES: dict[type[c.Command], UseCase] = {
     c.CancelSalesOrder: selling.cancel_so,
     c.AdjustStock: stock.adjust_stock,
     c.AddSuggestionToDraft: stock.add_suggestion_to_draft,
+    importing.ApplyImport: importing.import_file,
 }
 
 

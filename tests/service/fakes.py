@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from domain.acts import Act
-from domain.errors import AlreadyApplied, DuplicateCode, InsufficientStock, NotFound, Shortage
+from domain.errors import AlreadyApplied, ConcurrencyConflict, DuplicateCode, InsufficientStock, NotFound, Shortage
 from domain.events import Event
 from domain.master import Customer, Item, Supplier, User, Warehouse
 from domain.purchasing import OPEN_INBOUND, PurchaseOrder
@@ -64,6 +64,18 @@ class _ByCode:
     async def update(self, row: Any) -> None:
         self.rows[row.id] = row
 
+    async def by_codes(self, codes: Collection[str]) -> dict[str, Any]:
+        wanted = {c.strip().lower() for c in codes}
+        return {r.code.lower(): r for r in self.rows.values() if r.code.lower() in wanted}
+
+    async def add_many(self, rows: Sequence[Any]) -> None:
+        for row in rows:
+            await self.add(row)
+
+    async def update_many(self, rows: Sequence[Any]) -> None:
+        for row in rows:
+            await self.update(row)
+
 
 class FakeItems:
     def __init__(self, store: Store) -> None:
@@ -90,7 +102,23 @@ class FakeItems:
 
     async def update(self, item: Item) -> None:
         assert item.id is not None
+        current = self.store.items.get(item.id)
+        if current is not None and current.version != item.version:
+            raise ConcurrencyConflict(f"item {item.sku} changed meanwhile")
+        item.version += 1
         self.store.items[item.id] = item
+
+    async def by_skus(self, skus: Collection[str]) -> dict[str, Item]:
+        wanted = {s.strip().lower() for s in skus}
+        return {i.key: i for i in self.store.items.values() if i.key in wanted}
+
+    async def add_many(self, items: Sequence[Item]) -> None:
+        for item in items:
+            await self.add(item)
+
+    async def update_many(self, items: Sequence[Item]) -> None:
+        for item in items:
+            await self.update(item)
 
 
 class FakeUsers:
