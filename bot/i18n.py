@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from domain import errors as e
+from notifications.i18n import read_catalog
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES = ("zh", "en")
@@ -15,16 +14,7 @@ LANGUAGES = ("zh", "en")
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    def flatten(prefix: str, node: dict[str, Any], out: dict[str, str]) -> dict[str, str]:
-        for key, value in node.items():
-            name = f"{prefix}{key}"
-            if isinstance(value, dict):
-                flatten(f"{name}.", value, out)
-            else:
-                out[name] = str(value)
-        return out
-
-    return flatten("", tomllib.loads((LOCALES / f"{lang}.toml").read_text(encoding="utf-8")), {})
+    return read_catalog(LOCALES / f"{lang}.toml")
 
 
 def t(lang: str, key: str, **values: object) -> str:

@@ -11,8 +11,9 @@ LOCALES = Path(__file__).parent / "locales"
 LANGUAGES = ("zh", "en")
 
 
-@cache
-def catalog(lang: str) -> dict[str, str]:
+def read_catalog(path: Path) -> dict[str, str]:
+    """A TOML catalog flattened to dotted keys: [error] busy = "…" becomes "error.busy"."""
+
     def flatten(prefix: str, node: dict[str, Any], out: dict[str, str]) -> dict[str, str]:
         for key, value in node.items():
             if isinstance(value, dict):
@@ -21,7 +22,12 @@ def catalog(lang: str) -> dict[str, str]:
                 out[f"{prefix}{key}"] = str(value)
         return out
 
-    return flatten("", tomllib.loads((LOCALES / f"{lang}.toml").read_text(encoding="utf-8")), {})
+    return flatten("", tomllib.loads(path.read_text(encoding="utf-8")), {})
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    return read_catalog(LOCALES / f"{lang}.toml")
 
 
 def t(lang: str, key: str, **values: object) -> str:
