@@ -12,8 +12,9 @@ import itertools
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,8 @@ from storage.tables import items, stock_balances
 from storage.uow import SqlUnitOfWorkFactory
 
 TOKEN = "123456:" + "B" * 35
+STOCK_GOAL = 1.0  # /stock through everything at least as fast as feed_update + one SELECT
+ROUNDTRIP_GOAL = 3.0  # p95 at most 3x an echo bot on the same emulator
 
 
 class InstantSession(BaseSession):
@@ -128,3 +131,23 @@ async def stock_rate(db: Database, user_id: int, skus: Sequence[str], per_block:
         ours_rates.append(await _rate(ours, bot, _updates(user_id, [next(pool) for _ in range(per_block)], ids)))
         floor_rates.append(await _rate(floor, bot, _updates(user_id, [next(pool) for _ in range(per_block)], ids)))
     return ChatResult("stock_updates", statistics.median(ours_rates), statistics.median(floor_rates))
+
+
+async def run(workdir: Path, quick: bool = False, users: int = 50) -> tuple[dict[str, Any], list[str]]:
+    """Both chat benchmarks on SQLite: /stock through the dispatcher, and the round trip."""
+    from bench import roundtrip
+
+    app = await roundtrip.company(workdir / "chat.db", users)
+    try:
+        skus = [f"RT-{n}" for n in range(20)]
+        rate = await stock_rate(app.db, roundtrip.FIRST_USER, skus, per_block=20 if quick else 300, blocks=3 if quick else 5)
+    finally:
+        await app.close()
+    trip = await roundtrip.run(workdir, users=users, per_user=2 if quick else 10)
+    lines = [
+        f"chat  /stock via dispatcher {rate.ours_per_s:,.0f}/s vs floor {rate.floor_per_s:,.0f}/s = {rate.ratio:.2f}x"
+        f" (goal >= {STOCK_GOAL}x)",
+        f"chat  p95 round trip, {users} users {trip.ours_p95_ms:,.0f} ms vs echo bot {trip.echo_p95_ms:,.0f} ms"
+        f" = {trip.ratio:.2f}x (goal <= {ROUNDTRIP_GOAL}x)",
+    ]
+    return {"stock": asdict(rate) | {"ratio": rate.ratio}, "roundtrip": asdict(trip) | {"ratio": trip.ratio}}, lines

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import importing, queries, throughput
+from bench import chat, importing, queries, throughput
 from bench.backends import scratch_database
 from storage.checks import ledger_drift
 from storage.database import Database
@@ -42,6 +42,7 @@ class Options:
     quiet: bool = False
     import_rows: int = 100_000  # 0: no import benchmark
     import_only: bool = False
+    chat: bool = True
 
 
 @dataclass
@@ -72,6 +73,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
                         help="postgresql+asyncpg://... (default: $CAIXIAO_BENCH_PG_URL or $CAIXIAO_TEST_PG_URL)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the JSON results (default bench/results)")
     parser.add_argument("--no-json", action="store_true", help="do not write a results file")
+    parser.add_argument("--no-chat", action="store_true", help="skip the chat benchmarks (/stock rate, round trip)")
     args = parser.parse_args(argv)
     if args.backend == "auto":
         backends = ["sqlite", "pg"] if args.pg_url else ["sqlite"]
@@ -91,6 +93,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         out=None if args.no_json else args.out,
         import_rows=args.import_rows if args.import_rows is not None else base.import_rows,
         import_only=args.import_only,
+        chat=not args.no_chat,
     )
 
 
@@ -203,6 +206,12 @@ async def run_bench(options: Options) -> dict[str, Any]:
     say = Clock(options.quiet)
     reports = [await run_backend(backend, options, say) for backend in options.backends]
     lines = [line for r in reports for line in summary(r)]
+    chat_results: dict[str, Any] | None = None
+    if options.chat and not options.import_only:
+        say("chat: /stock through the dispatcher, and the round trip of 50 users through the emulator")
+        with tempfile.TemporaryDirectory(prefix="caixiao-chat-") as tmp:
+            chat_results, chat_lines = await chat.run(Path(tmp), quick=options.items < 100_000)
+        lines += chat_lines
     result: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": {k: v for k, v in asdict(options).items() if k not in ("pg_url", "out", "quiet")},
@@ -218,6 +227,7 @@ async def run_bench(options: Options) -> dict[str, Any]:
             "sqlite_import_rows_per_s_at_least": importing.GOAL_ROWS_PER_S,
         },
         "backends": [asdict(r) for r in reports],
+        "chat": chat_results,
         "summary": lines,
         "ok": not any(r.problems for r in reports),
     }

@@ -57,7 +57,7 @@ def echo_dispatcher() -> Dispatcher:
     return dp
 
 
-async def _company(path: Path, users: int) -> App:
+async def company(path: Path, users: int) -> App:
     settings = Settings()
     db = await open_database(f"sqlite+aiosqlite:///{path}", admins=[(ADMIN, "admin")])
     bus = Bus(SqlUnitOfWorkFactory(db), make_env(settings, SystemClock()))
@@ -101,7 +101,7 @@ def _p(values: list[float], q: float) -> float:
 
 
 async def run(workdir: Path, users: int = 50, per_user: int = 10) -> RoundTrip:
-    app = await _company(workdir / "roundtrip.db", users)
+    app = await company(workdir / "roundtrip.db", users)
     try:
         async with Emulator(token=TOKEN) as emu:
             for n in range(users):

@@ -11,7 +11,7 @@ from bench.cli import Options, parse, run_bench
 
 
 async def test_the_benchmark_runs_end_to_end_in_a_tiny_mode(tmp_path: Path) -> None:
-    options = Options(["sqlite"], items=300, moves=3000, ops=10, runs=1, out=tmp_path, quiet=True, import_rows=1000)
+    options = Options(["sqlite"], items=300, moves=3000, ops=10, runs=1, out=tmp_path, quiet=True, import_rows=1000, chat=False)
 
     started = time.perf_counter()
     result = await run_bench(options)
@@ -59,3 +59,13 @@ def test_the_command_line_scales_the_run_and_refuses_postgresql_without_a_url(mo
     assert (quick.import_rows, custom.import_rows, parse(["--import-rows", "0"]).import_rows) == (20_000, 100_000, 0)
     assert (custom.items, custom.moves, custom.ops, custom.backends) == (500, 0, 7, ["sqlite"])
     assert refused.value.code == 2
+
+
+async def test_the_chat_benchmarks_run_small(tmp_path: Path) -> None:
+    from bench import chat
+
+    results, lines = await chat.run(tmp_path, quick=True, users=5)
+
+    assert results["stock"]["ours_per_s"] > 0 and results["stock"]["floor_per_s"] > 0
+    assert results["roundtrip"]["ours_p95_ms"] > 0 and results["roundtrip"]["echo_p95_ms"] > 0
+    assert len(lines) == 2 and "round trip, 5 users" in lines[1]
