@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -13,7 +12,9 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import TelegramObject, Update
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
@@ -36,48 +37,41 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(token.get_secret_value(), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+def build_isolation(app: App, storage: BaseStorage) -> BaseEventIsolation:
+    """One person's updates are handled one at a time and in order, from reading their dialogue
+    step to the reply (RELIABILITY T11); with Redis, across every worker."""
+    if isinstance(storage, RedisStorage):
+        return storage.create_isolation()
+    return SimpleEventIsolation()
+
+
 def build_storage(app: App) -> BaseStorage:
     dialogue = app.settings.dialogue
     timeout = timedelta(minutes=dialogue.timeout_minutes)
     if dialogue.storage == "redis":
-        from aiogram.fsm.storage.redis import RedisStorage
-
         return RedisStorage.from_url(dialogue.redis_url, state_ttl=timeout, data_ttl=timeout)
     return NoDialogueCache(SqlFsmStorage(app.db, ttl=timeout, clock=app.bus.env.clock))
 
 
-class OneAtATime(BaseMiddleware):
-    """One person's updates are handled in the order they were sent: two quick messages in a
-    dialogue must not both read the same step (RELIABILITY T11). Others are not held up."""
-
-    def __init__(self) -> None:
-        self._queues: dict[int, tuple[asyncio.Lock, list[int]]] = {}  # lock and how many hold or wait
+class UpdateKey(BaseMiddleware):
+    """Hands each handler the update's idempotency key: a business effect stores it in its own
+    transaction, so the same update delivered again (even to another worker) changes nothing."""
 
     async def __call__(
         self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         assert isinstance(event, Update)
         data["idem"] = f"tg:{event.update_id}"
-        user = getattr(event.event, "from_user", None)
-        if user is None:
-            return await handler(event, data)
-        lock, users = self._queues.setdefault(user.id, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                return await handler(event, data)
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                del self._queues[user.id]
+        return await handler(event, data)
 
 
 def build_dispatcher(app: App, bot: Bot, storage: BaseStorage | None = None) -> Dispatcher:
     reads = SqlReads(app.db)
     render = Renderer(ZoneInfo(app.settings.company.timezone))
-    dp = Dispatcher(storage=storage or build_storage(app))
+    storage = storage or build_storage(app)
+    dp = Dispatcher(storage=storage, events_isolation=build_isolation(app, storage))
     dp.update.outer_middleware(SeenUpdates())
-    dp.update.outer_middleware(OneAtATime())
+    dp.update.outer_middleware(UpdateKey())
     actor = Actor(reads, app.settings.company.language)
     for observer in (dp.message, dp.callback_query, dp.inline_query):
         observer.outer_middleware(actor)

@@ -31,6 +31,8 @@ from domain.errors import (
     ReasonRequired,
     SelfApproval,
 )
+from domain.importing import ImportReport, RowError
+from domain.services.importing import ApplyImport
 from tests.support import ADMIN, BUYER, MANAGER, MANAGER2, SALES, VIEWER, WAREHOUSE, World, q, snapshot
 
 PAST = date(2026, 11, 22)  # the clock stands at 2026-11-23 10:00 in Shanghai
@@ -624,6 +626,18 @@ CASES = [
         "a buyer granting themselves approval rights",
         nothing,
         lambda _: c.SetUserRoles(actor_id=BUYER, user_id=BUYER, roles=("manager",)),
+        PermissionDenied,
+    ),
+    Case(
+        "applying an import file that failed validation",
+        nothing,
+        lambda _: ApplyImport(actor_id=ADMIN, report=ImportReport("items", 1, errors=[RowError(2, "sku", "", "required")])),
+        InvalidInput,
+    ),
+    Case(
+        "sales importing opening stock",
+        nothing,
+        lambda _: ApplyImport(actor_id=SALES, report=ImportReport("stock", 0)),
         PermissionDenied,
     ),
 ]
