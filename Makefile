@@ -3,6 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Test processes: most tests wait on databases and sockets, so two workers halve the wall time
+# even on two cores. `make test JOBS=0` runs them in this one process.
+JOBS ?= 2
 
 .PHONY: setup run test check bench clean
 
@@ -21,13 +24,13 @@ run: $(STAMP)
 	$(BIN)/caixiao run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(JOBS)
 
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(JOBS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
