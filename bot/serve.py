@@ -52,12 +52,15 @@ class InFlight(BaseMiddleware):
             log.warning("stopped with %d updates still running after %.0f s", self.count, seconds)
 
 
-async def publish_commands(bot: Bot) -> None:
-    """The command menu in each language, and the default (Chinese) for everyone else."""
+async def publish_commands(bot: Bot, default_language: str = "zh") -> None:
+    """The command menu in each language, and the company's language for everyone else."""
+
+    def menu(lang: str) -> list[BotCommand]:
+        return [BotCommand(command=name, description=t(lang, f"menu.{key}")) for name, key in COMMANDS]
+
     for lang in LANGUAGES:
-        commands = [BotCommand(command=name, description=t(lang, f"menu.{key}")) for name, key in COMMANDS]
-        await bot.set_my_commands(commands, language_code=lang)
-    await bot.set_my_commands([BotCommand(command=name, description=t("zh", f"menu.{key}")) for name, key in COMMANDS])
+        await bot.set_my_commands(menu(lang), language_code=lang)
+    await bot.set_my_commands(menu(default_language))
 
 
 def prepare(app: App) -> tuple[Bot, Dispatcher, InFlight]:
@@ -71,7 +74,7 @@ def prepare(app: App) -> tuple[Bot, Dispatcher, InFlight]:
 async def run_polling(app: App) -> None:
     bot, dp, inflight = prepare(app)
     await bot.delete_webhook(drop_pending_updates=False)
-    await publish_commands(bot)
+    await publish_commands(bot, app.settings.company.language)
     try:
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False, polling_timeout=25)
     finally:
@@ -103,7 +106,7 @@ async def run_webhook(app: App) -> None:
     await runner.setup()
     site = web.TCPSite(runner, tg.listen_host, tg.listen_port)
     await site.start()
-    await publish_commands(bot)
+    await publish_commands(bot, app.settings.company.language)
     secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret else None
     await bot.set_webhook(tg.webhook_url or "", secret_token=secret, allowed_updates=dp.resolve_used_update_types())
     stop = asyncio.Event()
