@@ -1,32 +1,37 @@
 """Round trip through the Bot API emulator: 50 people send `/stock <sku>` at once, each waiting
 for the answer before the next; the p95 from sending to the bot's answer appearing, for our
 bot (polling, the real dispatcher, SQLite) against an echo bot on the same emulator, same run.
+
+The emulator runs in a process of its own, as Telegram is far from the bot: the bot's event
+loop serves the bot (and the people's light HTTP calls), not the Bot API as well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from aiogram import Bot, Dispatcher, Router
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+import aiohttp
+from aiogram import Dispatcher, Router
 from aiogram.types import Message
 
 from bot.bootstrap import App, SystemClock, make_env
 from bot.config import Settings
-from bot.dispatcher import build_dispatcher
-from bot.emulator import Emulator, EmulatorClient
+from bot.emulator import EmulatorClient
 from domain import commands as c
 from domain.services.bus import Bus
 from storage.setup import open_database
 from storage.uow import SqlUnitOfWorkFactory
 
 TOKEN = "777777:" + "R" * 35
+ROOT = Path(__file__).resolve().parents[1]
 ADMIN = 1
 FIRST_USER = 10_000
 
@@ -78,22 +83,39 @@ async def _person(client: EmulatorClient, user_id: int, per_user: int, out: list
         out.append((time.perf_counter() - started) * 1000)
 
 
-async def _side(emu: Emulator, dp: Dispatcher, users: int, per_user: int) -> list[float]:
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url)))
-    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=True, polling_timeout=10))
-    client = emu.client
+async def _side(client: EmulatorClient, command: list[str], env: dict[str, str], users: int, per_user: int) -> list[float]:
+    """One bot in a process of its own, as in production; the people's HTTP calls stay here."""
+    bot = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL)
     try:
-        await client.wait_until(lambda: _polling(client), timeout=10, what="polling")
+        await client.wait_until(lambda: _polling(client), timeout=30, what="polling")
         timings: list[float] = []
         await asyncio.gather(*(_person(client, FIRST_USER + n, per_user, timings) for n in range(users)))
         return timings
     finally:
-        await dp.stop_polling()
-        await polling
+        bot.terminate()
+        await bot.wait()
 
 
 async def _polling(client: EmulatorClient) -> bool | None:
     return True if (await client.status()).get("pollers_waiting") else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _until_up(client: EmulatorClient, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await client.status()
+            return
+        except aiohttp.ClientError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 def _p(values: list[float], q: float) -> float:
@@ -101,18 +123,32 @@ def _p(values: list[float], q: float) -> float:
 
 
 async def run(workdir: Path, users: int = 50, per_user: int = 10) -> RoundTrip:
-    app = await company(workdir / "roundtrip.db", users)
+    db_file = workdir / "roundtrip.db"
+    app = await company(db_file, users)
+    await app.close()
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    emulator = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.emulator", "--port", str(port), "--token", TOKEN, stderr=asyncio.subprocess.DEVNULL
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAIXIAO_")}
+    ours_env = env | {
+        "CAIXIAO_TELEGRAM__TOKEN": TOKEN,
+        "CAIXIAO_TELEGRAM__API_BASE": base_url,
+        "CAIXIAO_DATABASE__URL": f"sqlite+aiosqlite:///{db_file}",
+        "CAIXIAO_LOG_LEVEL": "WARNING",
+    }
     try:
-        async with Emulator(token=TOKEN) as emu:
+        async with EmulatorClient(base_url) as client:
+            await _until_up(client)
             for n in range(users):
-                await emu.client.create_user(f"user {n}", user_id=FIRST_USER + n, language_code="en")
-            echo = await _side(emu, echo_dispatcher(), users, per_user)
-            bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url)))
-            ours = await _side(emu, build_dispatcher(app, bot), users, per_user)
-            await bot.session.close()
-            errors = await emu.client.errors()
+                await client.create_user(f"user {n}", user_id=FIRST_USER + n, language_code="en")
+            echo = await _side(client, [sys.executable, "-m", "bench.echo_bot", base_url, TOKEN], env, users, per_user)
+            ours = await _side(client, [sys.executable, "-m", "bot.cli", "run"], ours_env, users, per_user)
+            errors = await client.errors()
             if errors:
                 raise AssertionError(f"the emulator returned errors to the bot: {errors[:3]}")
     finally:
-        await app.close()
+        emulator.terminate()
+        await emulator.wait()
     return RoundTrip(users, per_user, _p(ours, 95), _p(echo, 95), _p(ours, 50), _p(echo, 50))
