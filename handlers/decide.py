@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, ForceReply, Message
 
 from bot.callbacks import OrderAction
 from domain import commands as c
-from domain.errors import Outdated
+from domain.errors import DomainError, InvalidInput, Outdated, ReasonRequired
 from domain.master import User
 from domain.services.bus import Bus
 from handlers.cards import Copies
@@ -60,16 +60,21 @@ def router() -> Router:
             reply_markup=ForceReply(selective=True, input_field_placeholder=t(lang, "decision.reason_placeholder")[:64]),
         )
 
-    @r.message(StateFilter(Rejecting.reason), F.text)
+    @r.message(StateFilter(Rejecting.reason), F.text & ~F.text.startswith("/"))
     async def reject(message: Message, state: FSMContext, actor: User, lang: str, bus: Bus, copies: Copies, idem: str) -> None:
         data = await state.get_data()
-        await state.clear()
         assert message.text is not None
-        await bus.handle(
-            c.RejectPurchaseOrder(
-                actor_id=actor.id, po=data["po"], reason=message.text, expected_version=data["v"], idempotency_key=idem
-            )
+        command = c.RejectPurchaseOrder(
+            actor_id=actor.id, po=data["po"], reason=message.text, expected_version=data["v"], idempotency_key=idem
         )
+        try:
+            await bus.handle(command)
+        except (InvalidInput, ReasonRequired):
+            raise  # the reason itself was refused: the next message is another try
+        except DomainError:
+            await state.clear()  # decided meanwhile, or not theirs to decide: nothing left to ask
+            raise
+        await state.clear()
         await copies.refresh("p", data["po"])
         await message.answer(t(lang, "decision.rejected"), parse_mode=None)
 

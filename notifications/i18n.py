@@ -35,6 +35,11 @@ def t(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def t_or(lang: str, key: str, default: str) -> str:
+    """The catalog's text when it has one (event names, say), else the default as it is."""
+    return t(lang, key) if key in catalog("en") else default
+
+
 def pick_language(telegram_code: str | None, fallback: str) -> str:
     """zh for any Chinese variant, en for English, else the company's language."""
     code = (telegram_code or "").lower()

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain.values import minor_units, round_money
-from notifications.i18n import t
+from notifications.i18n import t, t_or
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEXT_LIMIT = 4096  # Telegram's limit, counted on the text after entities are parsed
@@ -73,7 +73,8 @@ class Renderer:
 
     def render(self, name: str, lang: str, **context: Any) -> str:
         """One message's HTML; a message over Telegram's limit is a bug in its template."""
-        text = self.env.get_template(name).render(_=partial(t, lang), lang=lang, **context).strip()
+        template = self.env.get_template(name)
+        text = template.render(_=partial(t, lang), _or=partial(t_or, lang), lang=lang, **context).strip()
         if visible_length(text) > TEXT_LIMIT:
             raise ValueError(f"{name} rendered {visible_length(text)} characters; paginate it")
         return text
