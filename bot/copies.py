@@ -13,6 +13,8 @@ from aiogram.types import Message
 
 from domain.master import User
 from domain.ports import Reads
+from domain.purchasing import PurchaseOrder
+from domain.sales import SalesOrder
 from handlers.cards import Card, po_card, so_card
 from notifications.render import Renderer
 from storage.cards import CardCopy, SqlCardCopies
@@ -40,20 +42,26 @@ class CardCopies:
         await self.store.remember(kind, ref, copy)
         return sent
 
-    async def _draw(self, kind: str, ref: str, viewer_id: int | None, lang: str) -> Card | None:
+    async def _draw(self, order: PurchaseOrder | SalesOrder, viewer_id: int | None, lang: str) -> Card | None:
         viewer = await self.reads.user(viewer_id) if viewer_id is not None else None
         if viewer_id is not None and viewer is None:
-            return None
-        if kind == "p":
-            po = await self.reads.po(ref)
-            return await po_card(po, viewer, lang, self.reads, self.render) if po else None
-        so = await self.reads.so(ref)
-        return await so_card(so, viewer, lang, self.reads, self.render) if so else None
+            return None  # that person is gone: their copy keeps what it showed
+        if isinstance(order, PurchaseOrder):
+            return await po_card(order, viewer, lang, self.reads, self.render)
+        return await so_card(order, viewer, lang, self.reads, self.render)
 
     async def refresh(self, kind: str, ref: str) -> None:
-        """Redraw every remembered copy that would change; a copy its chat deleted is forgotten."""
+        """Redraw every remembered copy that would change; a copy its chat deleted is forgotten.
+        The order is read once; each (viewer, language) is drawn once however many copies share it."""
+        order = await (self.reads.po(ref) if kind == "p" else self.reads.so(ref))
+        if order is None:
+            return
+        drawn: dict[tuple[int | None, str], Card | None] = {}
         for copy in await self.store.of(kind, ref):
-            card = await self._draw(kind, ref, copy.viewer_id, copy.lang)
+            key = (copy.viewer_id, copy.lang)
+            if key not in drawn:
+                drawn[key] = await self._draw(order, copy.viewer_id, copy.lang)
+            card = drawn[key]
             if card is None or digest(card) == copy.digest:
                 continue
             try:

@@ -1,4 +1,5 @@
-"""Message catalogs (bot/locales/<lang>.toml): every text a person sees, in zh and en."""
+"""Message catalogs: the chat's (notifications/locales) with the command line's own sections
+(bot/locales/<lang>.toml) on top — one vocabulary of statuses, reasons and errors, zh and en."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from functools import cache
 from pathlib import Path
 
 from domain import errors as e
+from notifications.formats import clip, qty
+from notifications.i18n import catalog as chat_catalog
 from notifications.i18n import read_catalog
 
 LOCALES = Path(__file__).parent / "locales"
@@ -14,7 +17,7 @@ LANGUAGES = ("zh", "en")
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    return read_catalog(LOCALES / f"{lang}.toml")
+    return chat_catalog(lang) | read_catalog(LOCALES / f"{lang}.toml")
 
 
 def t(lang: str, key: str, **values: object) -> str:
@@ -22,28 +25,45 @@ def t(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def _status(lang: str, state: str) -> str:
+    return t(lang, f"status.{state}") if f"status.{state}" in catalog("en") else state
+
+
 def describe_error(exc: e.DomainError, lang: str) -> str:
-    """One friendly sentence for a domain error, with the details the user needs."""
+    """One friendly sentence for a domain error, with the details the user needs. Values typed by
+    people are clipped (a pasted page must not become a page-long answer); quantities are shown
+    as cards show them (10, 2.5, 1,000)."""
     match exc:
         case e.InsufficientStock():
             lines = "; ".join(
-                t(lang, "error.shortage_line", sku=s.sku, warehouse=s.warehouse, requested=s.requested, available=s.available)
+                t(
+                    lang,
+                    "error.shortage_line",
+                    sku=s.sku,
+                    warehouse=s.warehouse,
+                    requested=qty(s.requested),
+                    available=qty(s.available),
+                )
                 for s in exc.shortages
             )
             return t(lang, "error.insufficient_stock", lines=lines)
         case e.InvalidInput():
             reason = t(lang, f"reason.{exc.reason}") if f"reason.{exc.reason}" in catalog("en") else exc.reason
-            return t(lang, "error.invalid_input", field=exc.field, value=exc.value, reason=reason)
+            return t(lang, "error.invalid_input", field=exc.field, value=clip(exc.value), reason=reason)
         case e.NotFound():
-            return t(lang, "error.not_found", kind=exc.kind, ref=exc.ref)
+            return t(lang, "error.not_found", kind=exc.kind, ref=clip(exc.ref))
         case e.DuplicateCode():
-            return t(lang, "error.duplicate", kind=exc.kind, ref=exc.ref)
+            return t(lang, "error.duplicate", kind=exc.kind, ref=clip(exc.ref))
         case e.PermissionDenied():
             return t(lang, "error.permission_denied", action=exc.action, roles=", ".join(sorted(exc.allowed)) or "-")
+        case e.Outdated():
+            return t(lang, "error.outdated", ref=exc.ref, state=_status(lang, exc.state))
+        case e.AlreadyApplied():  # a redelivered update, seen again after a restart
+            return t(lang, "error.already_applied")
         case e.AlreadyDecided():
-            return t(lang, "error.already_decided", ref=exc.ref, state=exc.state)
+            return t(lang, "error.already_decided", ref=exc.ref, state=_status(lang, exc.state))
         case e.InvalidTransition():
-            return t(lang, "error.wrong_state", ref=exc.ref, state=exc.state, action=exc.action)
+            return t(lang, "error.wrong_state", ref=exc.ref, state=_status(lang, exc.state), action=exc.action)
         case e.SelfApproval():
             return t(lang, "error.self_approval", ref=exc.ref)
         case e.AlreadyApproved():
@@ -51,10 +71,11 @@ def describe_error(exc: e.DomainError, lang: str) -> str:
         case e.ReasonRequired():
             return t(lang, "error.reason_required", action=exc.action)
         case e.OverReceipt():
-            return t(lang, "error.over_receipt", sku=exc.sku, ordered=exc.ordered, received=exc.received, allowed=exc.allowed)
+            amounts = {"ordered": qty(exc.ordered), "received": qty(exc.received), "allowed": qty(exc.allowed)}
+            return t(lang, "error.over_receipt", sku=exc.sku, **amounts)
         case e.OverShipment():
-            return t(lang, "error.over_shipment", sku=exc.sku, remaining=exc.remaining)
+            return t(lang, "error.over_shipment", sku=exc.sku, remaining=qty(exc.remaining))
         case e.LineConflict():
-            return t(lang, f"error.line.{exc.reason}", sku=exc.sku, limit=exc.limit)
-        case _:
+            return t(lang, f"error.line.{exc.reason}", sku=exc.sku, limit=qty(exc.limit))
+        case _:  # ConcurrencyConflict after every retry
             return t(lang, "error.busy")

@@ -11,7 +11,8 @@ from domain.master import User
 from domain.ports import Reads
 from domain.services.bus import Bus
 from handlers.forms import parse_adjustment
-from notifications.render import Renderer, qty
+from notifications.formats import qty
+from notifications.render import Renderer
 
 
 def router() -> Router:

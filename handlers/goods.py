@@ -13,8 +13,9 @@ from domain.master import User
 from domain.services.bus import Bus
 from handlers.cards import Copies
 from handlers.forms import parse_goods
+from notifications.formats import qty
 from notifications.i18n import t
-from notifications.render import Renderer, qty
+from notifications.render import Renderer
 
 
 def _summary(lines: list[tuple[str, Decimal]]) -> str:

@@ -8,8 +8,9 @@ from aiogram import Router
 from aiogram.types import InlineQuery, InlineQueryResultArticle, InputTextMessageContent
 
 from domain.ports import Reads
+from notifications.formats import qty
 from notifications.i18n import t
-from notifications.render import Renderer, qty
+from notifications.render import Renderer
 
 RESULTS = 10
 

@@ -24,7 +24,8 @@ from domain.ports import Reads
 from domain.values import parse_qty
 from handlers import cards
 from handlers.forms import parse_day, parse_order, parse_unit_price, tokens
-from notifications.render import Renderer, qty
+from notifications.formats import qty
+from notifications.render import Renderer
 
 DONE = {"done", "ok", "完成", "好"}
 SKIP = {"skip", "-", "跳过", "无"}

@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain.values import minor_units, round_money
+from notifications.formats import clip, qty
 from notifications.i18n import t, t_or
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -26,16 +27,6 @@ def visible_length(markup: str) -> int:
     return len(html.unescape(_TAG.sub("", markup)))
 
 
-def qty(value: Decimal | int | None) -> str:
-    """10, 10.5, 1,000 — no trailing zeros, thousands grouped."""
-    if value is None:
-        return "—"
-    d = Decimal(value).normalize()
-    if d == d.to_integral():
-        return f"{d.quantize(Decimal(1)):,}"
-    return f"{d:,f}"
-
-
 def money(value: Decimal | None, currency: str = "CNY") -> str:
     """An amount in its currency's minor units (already rounded by the domain, half up)."""
     if value is None:
@@ -43,12 +34,6 @@ def money(value: Decimal | None, currency: str = "CNY") -> str:
     places = minor_units(currency)
     text = f"{round_money(Decimal(value), currency):,.{places}f}"
     return f"{text} {currency}"
-
-
-def clip(value: object, limit: int = 60) -> str:
-    """Keep one name from crowding out a whole card (names can be long; messages cannot)."""
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Renderer:

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from notifications.i18n import t
+from bot.i18n import t
 from storage.tables import applied_commands, stock_moves
 from tests.chat.harness import ChatHarness
 from tests.chat.steps import approval_card, texts, unchanged

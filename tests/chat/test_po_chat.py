@@ -46,10 +46,10 @@ BAD_ONE_LINE = [
     ("ACME A-1 1.2345", "qty (A-1) “1.2345”: has too many decimals", "小数位过多"),
     ("ACME A-1 1 @-5", "price “-5”: must not be negative.", "price"),
     ("ACME A-1 1 @1.23456", "price “1.23456”: has too many decimals", "小数位过多"),
-    ("ACME A-1 1 by 2026-13-01", "by “2026-13-01”: not a date (use YYYY-MM-DD", "不是有效日期"),
+    ("ACME A-1 1 by 2026-13-01", "by “2026-13-01”: is not a date; write it as YYYY-MM-DD", "不是有效日期"),
     ("ACME A-1 1 by 2020-01-01", "“2020-01-01”: is in the past.", "日期已过"),
-    ("ACME A-1", "qty “A-1”: needs a quantity after it", "缺少数量"),
-    ("ACME @5", "price “@5”: a price goes after a line", "单价要写在明细之后"),
+    ("ACME A-1", "qty “A-1”: needs a quantity after it", "后面需要数量"),
+    ("ACME @5", "price “@5”: a price (@…) goes after a SKU and its quantity", "单价（@…）要写在编码和数量之后"),
     ("ACME", "an order needs at least one line", "lines"),
 ]
 

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from notifications.formats import clip, qty
 from notifications.i18n import catalog, pick_language, t
-from notifications.render import Renderer, clip, money, qty, visible_length
+from notifications.render import Renderer, money, visible_length
 from tests.chat.harness import check_html
 
 ROOT = Path(__file__).resolve().parents[2]
