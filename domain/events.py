@@ -7,7 +7,7 @@ Every event names the actor (None for the system), the instant (UTC) and the sou
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 class Event:
     entity: ClassVar[str] = ""
     notify: ClassVar[bool] = True  # False: audit only, nobody is told
+    audit: ClassVar[bool] = True  # False: outbox only (an alert that changes nothing)
     at: datetime
     actor_id: int | None
     source: str
@@ -218,3 +219,72 @@ class MasterDataChanged(Event):
     entity: ClassVar[str] = "master"
     kind: str
     change: str
+
+
+# --- raised by the scheduler's jobs (notify only; no audit row: they change nothing) ----------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderOverdue(Event):
+    """An approved PO whose expected date passed with goods still to receive; once per local day."""
+
+    audit: ClassVar[bool] = False
+    entity: ClassVar[str] = "po"
+    day: date  # the company-local day this alert is for
+    supplier: str
+    expected: date
+    days_late: int
+    created_by: int
+    escalate: bool  # late long enough to go to the managers' group too
+
+    @property
+    def dedup_key(self) -> str | None:
+        return f"overdue_inbound:{self.ref}:{self.day.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SalesOrderOverdue(Event):
+    """A confirmed SO whose promised date passed with goods still to ship; once per local day."""
+
+    audit: ClassVar[bool] = False
+    entity: ClassVar[str] = "so"
+    day: date
+    customer: str
+    promised: date
+    days_late: int
+    created_by: int
+    escalate: bool
+
+    @property
+    def dedup_key(self) -> str | None:
+        return f"overdue_outbound:{self.ref}:{self.day.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalReminder(Event):
+    """A PO pending approval for longer than the configured hours; once per reminder slot."""
+
+    audit: ClassVar[bool] = False
+    entity: ClassVar[str] = "po"
+    slot: str  # which reminder this is (e.g. the interval number since submission)
+    hours_waiting: int
+    created_by: int
+    escalate: bool
+
+    @property
+    def dedup_key(self) -> str | None:
+        return f"approval_reminder:{self.ref}:{self.slot}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DailyDigestDue(Event):
+    """The day's digest is to be built and sent to every digest channel; once per local day.
+    The ref is the day (ISO)."""
+
+    audit: ClassVar[bool] = False
+    entity: ClassVar[str] = "digest"
+    day: date
+
+    @property
+    def dedup_key(self) -> str | None:
+        return f"daily_digest:{self.day.isoformat()}"

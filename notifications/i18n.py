@@ -1,4 +1,6 @@
-"""The chat's message catalogs (notifications/locales/<lang>.toml), in zh and en."""
+"""The chat's message catalogs, in zh and en: notifications/locales/<lang>.toml plus any
+notifications/locales/<lang>/*.toml (one file per part of the product; a key may live in one
+file only)."""
 
 from __future__ import annotations
 
@@ -25,9 +27,19 @@ def read_catalog(path: Path) -> dict[str, str]:
     return flatten("", tomllib.loads(path.read_text(encoding="utf-8")), {})
 
 
+def read_catalogs(root: Path, lang: str) -> dict[str, str]:
+    merged = read_catalog(root / f"{lang}.toml")
+    for part in sorted((root / lang).glob("*.toml")) if (root / lang).is_dir() else []:
+        more = read_catalog(part)
+        if twice := merged.keys() & more.keys():
+            raise ValueError(f"{part}: keys already defined elsewhere: {', '.join(sorted(twice))}")
+        merged |= more
+    return merged
+
+
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    return read_catalog(LOCALES / f"{lang}.toml")
+    return read_catalogs(LOCALES, lang)
 
 
 def t(lang: str, key: str, **values: object) -> str:

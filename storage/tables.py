@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -312,4 +313,92 @@ card_copies = Table(
     Column("digest", String(40), nullable=False),  # of what it shows now: an unchanged card is not re-sent
     Column("at", UtcDateTime, nullable=False),
     Index("ix_card_copies_ref", "kind", "ref"),
+)
+
+# --- alerts (issue 6): routing, delivery, episodes, jobs ------------------------------------
+
+# Where an alert kind goes besides the people it concerns: a group chat or one forum topic,
+# bound by an admin with /bind (or from config.toml). thread_id 0 = the chat itself.
+alert_bindings = Table(
+    "alert_bindings",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("thread_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(32), primary_key=True),
+    Column("created_by", BigInteger),  # NULL when it came from config.toml
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Every chat the sender delivers to (groups and private chats): its language, and whether it
+# still accepts messages (a 403 marks it inactive, once; the admins are told once).
+chat_targets = Table(
+    "chat_targets",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_type", String(12), nullable=False),  # private, group, supergroup, channel
+    Column("title", String(255)),
+    Column("language", String(2), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("inactive_reason", Text),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One message to one chat, rendered when the outbox row was routed; the sender drains these
+# per chat in id order. (outbox_id, chat_id, thread_id) unique: routing twice adds nothing.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("outbox_id", BigInteger, ForeignKey("outbox.id")),
+    Column("part", Integer, nullable=False),  # a long digest is several messages
+    Column("chat_id", BigInteger, nullable=False),
+    Column("thread_id", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),  # the alert kind
+    Column("text", Text),
+    Column("markup", JSON),  # inline keyboard as Bot API JSON
+    Column("photo", LargeBinary),  # a chart: sent as a photo with `text` as its caption
+    Column("card_kind", String(1)),  # p or s: remember the message as a card copy
+    Column("card_ref", String(32)),
+    Column("viewer_id", BigInteger),
+    Column("lang", String(2), nullable=False),
+    Column("status", String(12), nullable=False),  # pending, sent, dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("message_id", BigInteger),
+    Column("last_error", Text),
+    UniqueConstraint("outbox_id", "chat_id", "thread_id", "part", name="uq_deliveries_route"),
+    Index("ix_deliveries_status_chat", "status", "chat_id", "id"),
+)
+
+# Alert episodes: a low-stock alert fires when an episode opens (the item dropped below its
+# reorder point) and not again until it closed (recovered) and a new one opened.
+alert_episodes = Table(
+    "alert_episodes",
+    metadata,
+    Column("key", String(120), primary_key=True),  # e.g. low_stock:<item id>
+    Column("episode", Integer, nullable=False),
+    Column("open", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Scheduled job runs by period (a local day for the digest): a period runs once, also with two
+# instances or after downtime.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(48), primary_key=True),
+    Column("period", String(32), primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("outcome", Text),
+)
+
+# Personal alerts a user turned off in /settings.
+alert_mutes = Table(
+    "alert_mutes",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    Column("kind", String(32), primary_key=True),
 )

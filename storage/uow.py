@@ -94,7 +94,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         conn = self.conn
-        if self._events:
+        if audited := [e for e in self._events if e.audit]:
             await conn.execute(
                 insert(audit_log),
                 [
@@ -107,9 +107,10 @@ class SqlUnitOfWork:
                         "action": e.name,
                         "details": e.payload(),
                     }
-                    for e in self._events
+                    for e in audited
                 ],
             )
+        if self._events:
             await outbox_rows(conn, self._events)
         self._events = []
         if self.idempotency_key is not None:
