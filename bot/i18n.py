@@ -1,5 +1,5 @@
 """Message catalogs: the chat's (notifications/locales) with the command line's own sections
-(bot/locales/<lang>.toml) on top — one vocabulary of statuses, reasons and errors, zh and en."""
+(bot/locales/<lang>.toml and bot/locales/<lang>/*.toml) on top — one vocabulary of statuses, reasons and errors, zh and en."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from domain import errors as e
 from notifications.formats import clip, qty
 from notifications.i18n import catalog as chat_catalog
-from notifications.i18n import read_catalog
+from notifications.i18n import read_catalogs
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES = ("zh", "en")
@@ -17,7 +17,7 @@ LANGUAGES = ("zh", "en")
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    return chat_catalog(lang) | read_catalog(LOCALES / f"{lang}.toml")
+    return chat_catalog(lang) | read_catalogs(LOCALES, lang)
 
 
 def t(lang: str, key: str, **values: object) -> str:
