@@ -29,6 +29,15 @@ def _status(lang: str, state: str) -> str:
     return t(lang, f"status.{state}") if f"status.{state}" in catalog("en") else state
 
 
+def term(lang: str, group: str, word: str) -> str:
+    """A code word (a field, a kind of record, an action, a role) in the reader's language. A field
+    may carry what it is about — `qty (A-1)` — which stays as typed."""
+    base, about = (word.split(" ", 1) + [""])[:2] if " " in word else (word, "")
+    key = f"term.{group}.{base}" if group != "role" else f"role.{base}"
+    named = t(lang, key) if key in catalog("en") else base
+    return f"{named} {about}".rstrip()
+
+
 def describe_error(exc: e.DomainError, lang: str) -> str:
     """One friendly sentence for a domain error, with the details the user needs. Values typed by
     people are clipped (a pasted page must not become a page-long answer); quantities are shown
@@ -49,13 +58,14 @@ def describe_error(exc: e.DomainError, lang: str) -> str:
             return t(lang, "error.insufficient_stock", lines=lines)
         case e.InvalidInput():
             reason = t(lang, f"reason.{exc.reason}") if f"reason.{exc.reason}" in catalog("en") else exc.reason
-            return t(lang, "error.invalid_input", field=exc.field, value=clip(exc.value), reason=reason)
+            return t(lang, "error.invalid_input", field=term(lang, "field", exc.field), value=clip(exc.value), reason=reason)
         case e.NotFound():
-            return t(lang, "error.not_found", kind=exc.kind, ref=clip(exc.ref))
+            return t(lang, "error.not_found", kind=term(lang, "kind", exc.kind), ref=clip(exc.ref))
         case e.DuplicateCode():
-            return t(lang, "error.duplicate", kind=exc.kind, ref=clip(exc.ref))
+            return t(lang, "error.duplicate", kind=term(lang, "kind", exc.kind), ref=clip(exc.ref))
         case e.PermissionDenied():
-            return t(lang, "error.permission_denied", action=exc.action, roles=", ".join(sorted(exc.allowed)) or "-")
+            roles = ", ".join(term(lang, "role", r) for r in sorted(exc.allowed)) or "-"
+            return t(lang, "error.permission_denied", action=term(lang, "action", exc.action), roles=roles)
         case e.Outdated():
             return t(lang, "error.outdated", ref=exc.ref, state=_status(lang, exc.state))
         case e.AlreadyApplied():  # a redelivered update, seen again after a restart
@@ -63,13 +73,13 @@ def describe_error(exc: e.DomainError, lang: str) -> str:
         case e.AlreadyDecided():
             return t(lang, "error.already_decided", ref=exc.ref, state=_status(lang, exc.state))
         case e.InvalidTransition():
-            return t(lang, "error.wrong_state", ref=exc.ref, state=_status(lang, exc.state), action=exc.action)
+            return t(lang, "error.wrong_state", ref=exc.ref, state=_status(lang, exc.state), action=term(lang, "action", exc.action))
         case e.SelfApproval():
             return t(lang, "error.self_approval", ref=exc.ref)
         case e.AlreadyApproved():
             return t(lang, "error.already_approved", ref=exc.ref)
         case e.ReasonRequired():
-            return t(lang, "error.reason_required", action=exc.action)
+            return t(lang, "error.reason_required", action=term(lang, "action", exc.action))
         case e.OverReceipt():
             amounts = {"ordered": qty(exc.ordered), "received": qty(exc.received), "allowed": qty(exc.allowed)}
             return t(lang, "error.over_receipt", sku=exc.sku, **amounts)

@@ -36,21 +36,21 @@ async def test_full_width_digits_and_grouping_are_accepted(chat: ChatHarness, wo
 
 
 BAD_ONE_LINE = [
-    ("NOPE A-1 1", "No supplier “NOPE” found.", "未找到"),
+    ("NOPE A-1 1", "No supplier “NOPE” found.", "未找到供应商“NOPE”"),
     ("ACME Z-9 1", "No item “Z-9” found.", "Z-9"),
-    ("ACME A-1 0", "qty (A-1) “0”: must be more than zero.", "必须大于零"),
-    ("ACME A-1 -1", "qty (A-1) “-1”: must be more than zero.", "必须大于零"),
-    ("ACME A-1 abc", "qty (A-1) “abc”: not a number (examples: 10, 10.5, 1,000).", "不是有效数字"),
-    ("ACME A-1 1e99", "qty (A-1) “1e99”: not a number", "不是有效数字"),
-    ("ACME A-1 99999999999999", "qty (A-1) “99999999999999”: is too large.", "数值过大"),
-    ("ACME A-1 1.2345", "qty (A-1) “1.2345”: has too many decimals", "小数位过多"),
-    ("ACME A-1 1 @-5", "price “-5”: must not be negative.", "price"),
+    ("ACME A-1 0", "quantity (A-1) “0”: must be more than zero.", "必须大于零"),
+    ("ACME A-1 -1", "quantity (A-1) “-1”: must be more than zero.", "必须大于零"),
+    ("ACME A-1 abc", "quantity (A-1) “abc”: not a number (examples: 10, 10.5, 1,000).", "不是有效数字"),
+    ("ACME A-1 1e99", "quantity (A-1) “1e99”: not a number", "不是有效数字"),
+    ("ACME A-1 99999999999999", "quantity (A-1) “99999999999999”: is too large.", "数值过大"),
+    ("ACME A-1 1.2345", "quantity (A-1) “1.2345”: has too many decimals", "小数位过多"),
+    ("ACME A-1 1 @-5", "price “-5”: must not be negative.", "单价“-5”：不能为负数"),
     ("ACME A-1 1 @1.23456", "price “1.23456”: has too many decimals", "小数位过多"),
-    ("ACME A-1 1 by 2026-13-01", "by “2026-13-01”: is not a date; write it as YYYY-MM-DD", "不是有效日期"),
+    ("ACME A-1 1 by 2026-13-01", "delivery date “2026-13-01”: is not a date; write it as YYYY-MM-DD", "不是有效日期"),
     ("ACME A-1 1 by 2020-01-01", "“2020-01-01”: is in the past.", "日期已过"),
-    ("ACME A-1", "qty “A-1”: needs a quantity after it", "后面需要数量"),
+    ("ACME A-1", "quantity “A-1”: needs a quantity after it", "后面需要数量"),
     ("ACME @5", "price “@5”: a price (@…) goes after a SKU and its quantity", "单价（@…）要写在编码和数量之后"),
-    ("ACME", "an order needs at least one line", "lines"),
+    ("ACME", "an order needs at least one line", "订单至少需要一行"),
 ]
 
 
