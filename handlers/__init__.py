@@ -22,9 +22,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 def routers() -> list[Router]:
     """Fresh routers each call (a router can belong to one dispatcher only)."""
-    from handlers import adjust, decide, edit_po, errors, goods, history, inline, new_order, po, so, start, stock
+    from handlers import adjust, decide, edit_po, errors, fallback, goods, history, inline, new_order, po, so, start, stock
 
-    # Dialogue and reply handlers come before the plain commands that would otherwise claim the text.
+    # Dialogue and reply handlers come before the plain commands that would otherwise claim the text;
+    # the fallback (lines nobody waits for, unknown commands) comes after everything.
     return [
         errors.router(),
         start.router(),
@@ -39,4 +40,4 @@ def routers() -> list[Router]:
         adjust.router(),
         history.router(),
         inline.router(),
-    ]
+    ] + [fallback.router()]

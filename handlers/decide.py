@@ -15,6 +15,7 @@ from bot.callbacks import OrderAction
 from domain import commands as c
 from domain.errors import DomainError, InvalidInput, Outdated, ReasonRequired
 from domain.master import User
+from domain.ports import Reads
 from domain.services.bus import Bus
 from handlers.cards import Copies
 from notifications.i18n import t
@@ -49,9 +50,15 @@ def router() -> Router:
     r = Router(name="decide")
 
     @r.callback_query(OrderAction.filter(F.act == "no"))
-    async def ask_reason(query: CallbackQuery, callback_data: OrderAction, state: FSMContext, lang: str) -> None:
+    async def ask_reason(
+        query: CallbackQuery, callback_data: OrderAction, state: FSMContext, lang: str, actor: User, reads: Reads
+    ) -> None:
         if not isinstance(query.message, Message):
             return
+        po = await reads.po(callback_data.ref)
+        if po is not None:
+            # Refuse now rather than after the reason is typed; the use case checks again.
+            actor.require(po.approver_roles, "reject")
         await state.set_state(Rejecting.reason)
         await state.set_data({"po": callback_data.ref, "v": callback_data.v})
         await query.message.answer(

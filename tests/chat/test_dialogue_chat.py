@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
+from aiogram.types import Chat, Message, Update
+from aiogram.types import User as TgUser
 from sqlalchemy import select
 
 from storage.tables import dialogue_state
@@ -91,8 +94,23 @@ async def test_dialogue_times_out_after_inactivity(chat: ChatHarness, world: Wor
     await chat.say(BUYER, "/po new")
     await chat.say(BUYER, "ACME")
     world.clock.advance(hours=13)  # the default timeout is 12 h
-    replies = await chat.say(BUYER, "A-1 1")
-    assert not any("Added" in r.text for r in replies), texts(replies)
+    [idle] = await chat.say(BUYER, "A-1 1")  # not taken as a line, and not ignored in silence
+    assert idle.text.startswith("Nothing is in progress here") and "12 h" in idle.text, idle.text
     [nothing] = await chat.say(BUYER, "/cancel")
     assert nothing.text == "There is nothing to cancel."
     assert await world.count(dialogue_state) == 0
+
+
+async def test_an_unknown_command_in_private_is_answered_and_a_group_line_is_not(chat: ChatHarness, world: World) -> None:
+    [reply] = await chat.say(BUYER, "/frobnicate now", "zh")
+    assert reply.text == "不认识 /frobnicate 这个命令。/help 可查看全部命令。"
+    [idle] = await chat.say(BUYER, "你好", "zh")
+    assert idle.text.startswith("当前没有进行中的操作")
+    group = Message(
+        message_id=1,
+        date=datetime.now(UTC),
+        chat=Chat(id=-100500, type="supergroup", title="Team"),
+        from_user=TgUser(id=BUYER, is_bot=False, first_name="b", language_code="zh"),
+        text="大家好",
+    )
+    assert await chat.feed(Update(update_id=next(chat.update_ids), message=group)) == []
