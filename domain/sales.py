@@ -183,10 +183,8 @@ class SalesOrder:
             raise InvalidTransition("so", self.number, self.status, "ship")
         if quantities is None:
             quantities = {ln.line_no: ln.reserved_qty for ln in self.lines if ln.reserved_qty > 0}
-            if not quantities:
-                raise InsufficientStock(
-                    [Shortage(ln.sku, self.warehouse_code, ln.remaining, ZERO) for ln in self.lines if ln.remaining > 0]
-                )
+            if not quantities:  # what is left waits for stock: name lines to ship from free stock
+                raise InvalidInput("lines", "all", "nothing_reserved")
         if not quantities:
             raise InvalidInput("lines", "", "nothing_to_ship")
         carrier, tracking = _text(carrier, "carrier"), _text(tracking, "tracking")

@@ -485,7 +485,7 @@ CASES = [
     Case("shipping four decimals", confirmed_so, ship(("A-1", "1.0001")), InvalidInput, {"reason": "too_many_decimals"}),
     Case("shipping a SKU the SO lacks", confirmed_so, ship(("B-2", 1)), InvalidInput, {"reason": "not_on_so"}),
     Case("shipping what is not in stock", backordered_so, ship(("C-3", 1)), InsufficientStock),
-    Case("shipping all reserved when nothing is", backordered_so, ship(), InsufficientStock),
+    Case("shipping all reserved when nothing is", backordered_so, ship(), InvalidInput, {"reason": "nothing_reserved"}),
     Case("shipping with a tracking number of a whole page", confirmed_so, ship(tracking="T" * 65), InvalidInput),
     Case("sales shipping an SO", confirmed_so, ship(actor=SALES), PermissionDenied),
     Case("shipping an unknown SO", nothing, lambda _: c.ShipSalesOrder(actor_id=WAREHOUSE, so=UNKNOWN_SO), NotFound),
