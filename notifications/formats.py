@@ -15,6 +15,11 @@ def qty(value: Decimal | int | None) -> str:
     return f"{d:,f}"
 
 
+def signed_qty(value: Decimal | int) -> str:
+    """+5, −2.5, +1,000: a change, with its sign."""
+    return ("+" if value >= 0 else "-") + qty(abs(Decimal(value)))
+
+
 def clip(value: object, limit: int = 60) -> str:
     """Keep one name (or a pasted page) from crowding out a whole message."""
     text = str(value)

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain.values import minor_units, round_money
-from notifications.formats import clip, qty
+from notifications.formats import clip, qty, signed_qty
 from notifications.i18n import t, t_or
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -47,7 +47,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        self.env.filters.update(qty=qty, price=qty, money=money, clip=clip, local=self._local, day=self._day)
+        self.env.filters.update(qty=qty, signed_qty=signed_qty, price=qty, money=money, clip=clip, local=self._local, day=self._day)
 
     def _local(self, value: datetime | None) -> str:
         return value.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M") if value else "—"

@@ -11,7 +11,7 @@ back typed as a plain integer, so each such expression is coerced back with `_qt
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -263,7 +263,20 @@ async def history(conn: AsyncConnection, ref: str, limit: int = 50) -> History |
         )
     ).all()
     entries = await _audit(conn, item.sku, limit + 1, ("item", "master"))
-    entries += [((r.at, 0, r.id), HistoryEntry(r.at, r.actor_id, r.source, r.kind, r.ref, {}, r.qty, r.code)) for r in moves]
+    # An adjustment is one line: its event (with the reason) shows the move's quantity, and the
+    # move itself, committed at the same instant, is not listed again.
+    adjusted = {e.at for _, e in entries if e.action == "StockAdjusted"}
+    entries = [
+        (key, replace(e, qty=Decimal(e.details["delta"]), warehouse=e.details.get("warehouse")))
+        if e.action == "StockAdjusted" and "delta" in e.details
+        else (key, e)
+        for key, e in entries
+    ]
+    entries += [
+        ((r.at, 0, r.id), HistoryEntry(r.at, r.actor_id, r.source, r.kind, r.ref, {}, r.qty, r.code))
+        for r in moves
+        if not (r.kind == "adjustment" and r.at in adjusted)
+    ]
     return _history("item", item.sku, entries, limit)
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifications.formats import clip, qty
+from notifications.formats import clip, qty, signed_qty
 from notifications.i18n import catalog, pick_language, t
 from notifications.render import Renderer, money, visible_length
 from tests.chat.harness import check_html
@@ -37,6 +37,10 @@ def test_qty_and_money() -> None:
     assert money(Decimal("2000"), "CNY") == "2,000.00 CNY"
     assert money(Decimal("0.005"), "CNY") == "0.01 CNY"  # half up
     assert money(None) == "—"
+    # A change keeps its sign and every digit (a float's %g would print +1.23457e+06).
+    assert signed_qty(Decimal("1234567.5")) == "+1,234,567.5"
+    assert signed_qty(Decimal("-2.500")) == "-2.5"
+    assert signed_qty(Decimal(0)) == "+0"
 
 
 def test_clip() -> None:
