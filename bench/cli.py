@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import chat, importing, queries, throughput
+from bench import alerts, chat, digest, importing, queries, throughput
 from bench.backends import scratch_database
 from storage.checks import ledger_drift
 from storage.database import Database
@@ -43,6 +43,10 @@ class Options:
     import_rows: int = 100_000  # 0: no import benchmark
     import_only: bool = False
     chat: bool = True
+    digest: bool = True  # the daily digest on the read-side dataset
+    digest_only: bool = False
+    alerts: bool = False  # alert delivery through the pacer to the emulator (on from the command line)
+    alerts_only: bool = False
 
 
 @dataclass
@@ -56,6 +60,7 @@ class BackendReport:
     ledger_check_s: float = 0.0
     problems: list[str] = field(default_factory=list)
     imports: importing.ImportTiming | None = None
+    digest: digest.DigestTiming | None = None
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:
@@ -74,6 +79,10 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the JSON results (default bench/results)")
     parser.add_argument("--no-json", action="store_true", help="do not write a results file")
     parser.add_argument("--no-chat", action="store_true", help="skip the chat benchmarks (/stock rate, round trip)")
+    parser.add_argument("--digest-only", action="store_true", help="only the dataset and the daily digest (no ops, import, chat)")
+    parser.add_argument("--no-digest", action="store_true", help="skip the daily digest timing")
+    parser.add_argument("--alerts-only", action="store_true", help="only alert delivery to groups through the emulator (~15 s)")
+    parser.add_argument("--no-alerts", action="store_true", help="skip the alert delivery benchmark")
     args = parser.parse_args(argv)
     if args.backend == "auto":
         backends = ["sqlite", "pg"] if args.pg_url else ["sqlite"]
@@ -93,7 +102,11 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         out=None if args.no_json else args.out,
         import_rows=args.import_rows if args.import_rows is not None else base.import_rows,
         import_only=args.import_only,
-        chat=not args.no_chat,
+        chat=not args.no_chat and not args.digest_only and not args.alerts_only,
+        digest=not args.no_digest,
+        digest_only=args.digest_only,
+        alerts=not args.no_alerts and not args.import_only and not args.digest_only,
+        alerts_only=args.alerts_only,
     )
 
 
@@ -141,7 +154,7 @@ async def run_backend(backend: str, options: Options, say: Clock) -> BackendRepo
         await run_import(backend, options, say, report)
         return report
     report = await run_main(backend, options, say)
-    if options.import_rows:
+    if options.import_rows and not options.digest_only:
         await run_import(backend, options, say, report)
     return report
 
@@ -155,7 +168,10 @@ async def run_main(backend: str, options: Options, say: Clock) -> BackendReport:
         data = await build(db, spec, _build_progress(backend, say))
         build_s = time.perf_counter() - started
         say(f"{backend}: dataset built in {build_s:.1f} s; timing the read side")
-        timings = await queries.run(db, options.runs, lambda m: say(f"{backend}: {m}"))
+        timings = [] if options.digest_only else await queries.run(db, options.runs, lambda m: say(f"{backend}: {m}"))
+        digest_timing = await digest.run(db, options.runs, lambda m: say(f"{backend}: {m}")) if options.digest else None
+        if options.digest_only:
+            return BackendReport(backend, server, dict(data.counts), build_s, timings, digest=digest_timing)
         warmup = max(min(20, options.ops // 5), 2)
         say(f"{backend}: preparing {options.ops + warmup} orders per operation and side")
         numbers = await throughput.prepare(db, data, options.ops + warmup)
@@ -170,7 +186,8 @@ async def run_main(backend: str, options: Options, say: Clock) -> BackendReport:
         if drift:
             problems.append(f"{len(drift)} balances disagree with the ledger, e.g. {drift[0]}")
         say(f"{backend}: ledger check {'found drift' if drift else 'clean'} in {check_s:.1f} s")
-        return BackendReport(backend, server, dict(data.counts), build_s, timings, results, check_s, problems)
+        counts = dict(data.counts)
+        return BackendReport(backend, server, counts, build_s, timings, results, check_s, problems, digest=digest_timing)
 
 
 def summary(report: BackendReport) -> list[str]:
@@ -198,13 +215,15 @@ def summary(report: BackendReport) -> list[str]:
         if t.name in queries.SWEEPS and report.backend == "sqlite":
             goal = f"; goal < {SWEEP_GOAL_S:.0f} s: {'ok' if t.median_s < SWEEP_GOAL_S else 'OVER GOAL'}"
         lines.append(f"{report.backend:6s} {t.name:12s} {t.median_s * 1000:.0f} ms  (median of {t.runs}, {t.rows:,} rows{goal})")
+    if report.digest is not None:
+        lines.append(digest.summary(report.backend, report.digest))
     lines += [f"{report.backend:6s} PROBLEM: {p}" for p in report.problems]
     return lines
 
 
 async def run_bench(options: Options) -> dict[str, Any]:
     say = Clock(options.quiet)
-    reports = [await run_backend(backend, options, say) for backend in options.backends]
+    reports = [] if options.alerts_only else [await run_backend(backend, options, say) for backend in options.backends]
     lines = [line for r in reports for line in summary(r)]
     chat_results: dict[str, Any] | None = None
     if options.chat and not options.import_only:
@@ -212,6 +231,10 @@ async def run_bench(options: Options) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="caixiao-chat-") as tmp:
             chat_results, chat_lines = await chat.run(Path(tmp), quick=options.items < 100_000)
         lines += chat_lines
+    alerts_result = None
+    if options.alerts or options.alerts_only:
+        alerts_result = await alerts.run(progress=say)
+        lines.append(alerts.summary(alerts_result))
     result: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": {k: v for k, v in asdict(options).items() if k not in ("pg_url", "out", "quiet")},
@@ -225,11 +248,13 @@ async def run_bench(options: Options) -> dict[str, Any]:
             "ratio_at_least": RATIO_GOAL,
             "sqlite_sweep_under_s": SWEEP_GOAL_S,
             "sqlite_import_rows_per_s_at_least": importing.GOAL_ROWS_PER_S,
+            "sqlite_digest_under_s": digest.GOAL_S,
         },
         "backends": [asdict(r) for r in reports],
         "chat": chat_results,
+        "alerts": asdict(alerts_result) | {"ratio": alerts_result.ratio} if alerts_result else None,
         "summary": lines,
-        "ok": not any(r.problems for r in reports),
+        "ok": not any(r.problems for r in reports) and not (alerts_result and alerts.problems(alerts_result)),
     }
     if options.out is not None:
         options.out.mkdir(parents=True, exist_ok=True)

@@ -27,3 +27,53 @@ class ItemPick(CallbackData, prefix="i"):
     """A suggestion after a /stock miss."""
 
     sku: str
+
+
+class ImportStep(CallbackData, prefix="imp"):
+    """Confirm (act "go") or drop ("no") the import whose report carries the button; token: the
+    first hex digits of the file's hash, so a button under an older report applies nothing."""
+
+    act: str
+    token: str
+
+
+class UserAct(CallbackData, prefix="u"):
+    """A button on a user card or on the roles picker of a new user. act: card (open it), role
+    (toggle one role), off / on (deactivate / reactivate), pick (toggle on the picker), reg
+    (register with the picked roles). roles: the role mask the press asks for; was: the mask the
+    card showed (a card drawn before someone else's change is redrawn, not applied)."""
+
+    act: str
+    uid: int
+    roles: int
+    was: int
+
+
+class UserPage(CallbackData, prefix="up"):
+    """◀ ▶ on the /users list."""
+
+    page: int
+
+
+class ItemAct(CallbackData, prefix="it"):
+    """An edit button on an item card; v: the item's version the card showed."""
+
+    sku: str
+    v: int
+    act: str
+
+
+class WizardStep(CallbackData, prefix="w"):
+    """Create (act "ok") or drop ("no") what a guided /item new, /supplier new or /customer new
+    collected; what: which of them the review was for."""
+
+    what: str
+    act: str
+
+
+class SettingsAct(CallbackData, prefix="st"):
+    """/settings: act "lang" (value zh or en), "mute" or "unmute" (value an alert kind). Each press
+    sets a value rather than flipping it, so a double tap is harmless."""
+
+    act: str
+    value: str

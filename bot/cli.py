@@ -13,10 +13,10 @@ from pathlib import Path
 from bot.bootstrap import build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import describe_error, t
+from bot.jobs_cli import add_parsers as add_jobs_parsers
+from bot.jobs_cli import jobs_command
 from bot.logs import setup_logging
 from bot.operator_cli import add_parsers, backup, seed, user_command
-from bot.tour import ADMIN as TOUR_ADMIN
-from bot.tour import run_tour
 from bot.transfer_cli import add_parsers as add_transfer_parsers
 from bot.transfer_cli import export_command, import_command
 from domain.errors import DomainError
@@ -40,20 +40,11 @@ def _lang(settings: Settings | None = None) -> str:
 
 
 async def _demo(settings: Settings, lang: str, args: argparse.Namespace | None = None) -> int:
-    path = Path("data/demo.db")
-    for leftover in path.parent.glob("demo.db*"):
-        leftover.unlink()
-    demo = settings.model_copy(
-        update={
-            "database": settings.database.model_copy(update={"url": f"sqlite+aiosqlite:///{path}"}),
-            "access": settings.access.model_copy(update={"admins": [TOUR_ADMIN]}),
-        }
-    )
-    app = await build_app(demo)
-    try:
-        return 0 if await run_tour(app, lang) else 1
-    finally:
-        await app.close()
+    from bot.sandbox import run_sandbox, tour  # aiogram and the emulator are loaded only here
+
+    lang = getattr(args, "lang", None) or lang
+    script = tour(lang) if getattr(args, "tour", False) else getattr(args, "script", None)
+    return await run_sandbox(settings, lang, script=script, keep=getattr(args, "keep", None))
 
 
 async def _migrate(settings: Settings, lang: str, args: argparse.Namespace | None = None) -> int:
@@ -86,7 +77,7 @@ async def _check(settings: Settings, lang: str, args: argparse.Namespace | None 
 async def _run(settings: Settings, lang: str, args: argparse.Namespace | None = None) -> int:
     if not settings.has_token:
         print(t(lang, "cli.no_token"))
-        return await _demo(settings, lang)
+        return await _demo(settings, lang, args)
     from bot.serve import serve  # aiogram is loaded only when the bot really runs
 
     setup_logging()
@@ -104,6 +95,7 @@ COMMANDS = {
     "seed": seed,
     "import": import_command,
     "export": export_command,
+    "jobs": jobs_command,
 }
 
 
@@ -112,12 +104,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"caixiao {_version()}")
     p.add_argument("--config", type=Path, help="config file (default: ./config.toml or $CAIXIAO_CONFIG)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (the demo when no token is configured)")
-    sub.add_parser("demo", help="a scripted tour of the core on a fresh demo database (data/demo.db)")
+    sub.add_parser("run", help="run the bot (the sandbox when no token is configured)")
+    demo = sub.add_parser("demo", help="the sandbox: chat with the bot in the terminal as any sample user, on a local emulator")
+    demo.add_argument("--script", type=Path, metavar="FILE", help="play FILE's lines, not the terminal's; print the transcript")
+    demo.add_argument("--tour", action="store_true", help="play the shipped tour (a PO from creation to a shipment)")
+    demo.add_argument("--lang", choices=("zh", "en"), help="the sandbox's (and tour's) language; default $LANG or the company's")
+    demo.add_argument("--keep", type=Path, metavar="DIR", help="keep the database in DIR (and continue with it next time)")
     sub.add_parser("migrate", help="bring the database to the latest schema")
     sub.add_parser("check", help="verify every balance against the stock ledger; exit 1 on drift")
     add_parsers(sub)
     add_transfer_parsers(sub)
+    add_jobs_parsers(sub)
     return p
 
 

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from domain.alerts import KINDS, parse_kinds
 from domain.approval import ApprovalPolicy, Tier
 from domain.errors import InvalidInput
 from domain.master import Role
@@ -169,13 +171,59 @@ class ScheduleConfig(_Section):
     overdue_check: str = "0 9 * * *"
     approval_reminders: str = "0 * * * *"
     daily_digest: str = "0 18 * * *"
+    escalate_overdue_after_days: int = Field(3, ge=1, le=365)
+    remind_after_hours: int = Field(24, ge=1, le=24 * 30)
+    remind_every_hours: int = Field(24, ge=1, le=24 * 30)
+    escalate_after_hours: int = Field(48, ge=1, le=24 * 60)
 
-    @field_validator("*")
+    @field_validator("low_stock_sweep", "overdue_check", "approval_reminders", "daily_digest")
     @classmethod
     def _cron(cls, value: str) -> str:
         if len(value.split()) != 5:
             raise ValueError("must be a cron expression with 5 fields, e.g. '0 9 * * *'")
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"is not a valid cron expression ({exc})") from exc
         return value
+
+
+class SenderConfig(_Section):
+    """Telegram's flood limits for bots, kept by the sender before Telegram enforces them."""
+
+    per_chat_per_second: int = Field(1, ge=1, le=30)
+    per_group_per_minute: int = Field(20, ge=1, le=600)
+    global_per_second: int = Field(30, ge=1, le=1000)
+    max_backoff_seconds: float = Field(300, ge=1, le=24 * 3600)
+    max_attempts: int = Field(100, ge=1, le=10_000)
+    poll_seconds: float = Field(2, gt=0, le=600)
+
+
+class BindingConfig(_Section):
+    chat_id: int
+    thread_id: int = Field(0, ge=0)
+    kinds: list[str] = Field(min_length=1)
+
+    @field_validator("chat_id")
+    @classmethod
+    def _nonzero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must be a Telegram chat id (groups have negative ids, e.g. -1001234567890)")
+        return value
+
+    @field_validator("kinds")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        kinds, unknown = parse_kinds(value)
+        if unknown:
+            raise ValueError(f"unknown alert kind(s) {', '.join(unknown)}; use {', '.join(KINDS)} or all")
+        return ["all"] if "all" in (v.strip().lower() for v in value) else [k.value for k in kinds]
+
+
+class AlertsConfig(_Section):
+    """Alert bindings that need no /bind in the chat (storage.bindings.apply_configured_bindings)."""
+
+    bindings: list[BindingConfig] = Field(default_factory=list)
 
 
 class Settings(_Section):
@@ -187,6 +235,8 @@ class Settings(_Section):
     receiving: ReceivingConfig = ReceivingConfig()
     dialogue: DialogueConfig = DialogueConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    sender: SenderConfig = SenderConfig()
 
     @property
     def has_token(self) -> bool:

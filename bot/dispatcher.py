@@ -23,11 +23,17 @@ from bot.config import Settings
 from bot.copies import CardCopies
 from bot.middlewares import Actor, SeenUpdates
 from bot.state_cache import NoDialogueCache
+from bot.transfers import ChatTransfers
+from domain.services.bindings import AlertSubscriptions
 from handlers import routers
+from notifications.digest import DigestReport
 from notifications.render import Renderer
+from notifications.scheduling import JobBoard, Plan
+from storage.bindings import SqlAlertBindings
 from storage.cards import SqlCardCopies
 from storage.fsm import SqlFsmStorage
 from storage.reads import SqlReads
+from storage.settings import SqlPreferences
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -77,11 +83,18 @@ def build_dispatcher(app: App, bot: Bot, storage: BaseStorage | None = None) -> 
         observer.outer_middleware(actor)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
     dp.include_routers(*routers())
+    company = app.settings.company
     dp.workflow_data.update(
         bus=app.bus,
         reads=reads,
         render=render,
         settings=app.settings,
+        digest=DigestReport(app.db, app.bus.env.clock, tz=render.timezone, currency=company.currency, company=company.name),
         copies=CardCopies(bot, SqlCardCopies(app.db), reads, render),
+        alert_bindings=AlertSubscriptions(SqlAlertBindings(app.db), app.bus.env.clock),
+        jobs=JobBoard(app.db, Plan.from_settings(app.settings), app.bus.env.clock.now),
+        transfers=ChatTransfers(app.db, app.bus, bot, render.timezone),
+        preferences=SqlPreferences(app.db),
+        actors=actor,
     )
     return dp

@@ -73,7 +73,9 @@ def describe_error(exc: e.DomainError, lang: str) -> str:
         case e.AlreadyDecided():
             return t(lang, "error.already_decided", ref=exc.ref, state=_status(lang, exc.state))
         case e.InvalidTransition():
-            return t(lang, "error.wrong_state", ref=exc.ref, state=_status(lang, exc.state), action=term(lang, "action", exc.action))
+            return t(
+                lang, "error.wrong_state", ref=exc.ref, state=_status(lang, exc.state), action=term(lang, "action", exc.action)
+            )
         case e.SelfApproval():
             return t(lang, "error.self_approval", ref=exc.ref)
         case e.AlreadyApproved():

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, InlineQuery, Message, TelegramObject, Update
+from aiogram.types import User as TelegramUser
 
 from domain.master import User
 from domain.ports import Reads
@@ -62,6 +63,13 @@ def _sender_id(update: Update) -> int | None:
     return user.id if user is not None else None
 
 
+def language_of(user: User | None, telegram_code: str | None, default: str) -> str:
+    """The language picked in /settings, else the Telegram app's, else the registered one."""
+    if user is not None and user.language_chosen:
+        return user.language
+    return pick_language(telegram_code, user.language if user else default)
+
+
 class Actor(BaseMiddleware):
     """Loads the acting person's registration (a read) and picks their language. Unregistered
     or deactivated people get a polite refusal with their Telegram id, and nothing else."""
@@ -84,13 +92,22 @@ class Actor(BaseMiddleware):
             self._known[user_id] = (user, now + self.ttl)
         return user
 
+    async def language(self, sender: TelegramUser | None) -> str:
+        """The language to answer this person in, as the handlers get it (for the error router,
+        which runs outside the handlers' data)."""
+        user = await self._user(sender.id) if sender is not None else None
+        return language_of(user, sender.language_code if sender else None, self.default_language)
+
+    def forget(self, user_id: int) -> None:
+        """Drop a remembered registration: a deactivation or a language change counts at once."""
+        self._known.pop(user_id, None)
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         sender = getattr(event, "from_user", None)
         if sender is None or sender.is_bot:
             return None
         user = await self._user(sender.id)
-        lang = pick_language(sender.language_code, user.language if user else self.default_language)
-        data["lang"] = lang
+        lang = data["lang"] = language_of(user, sender.language_code, self.default_language)
         if user is None or not user.active:
             await _refuse(event, t(lang, "access.unregistered" if user is None else "access.inactive", id=sender.id))
             return None

@@ -122,7 +122,7 @@ async def seed(settings: Settings, lang: str, args: argparse.Namespace) -> int:
             if await conn.scalar(select(func.count()).select_from(items)):
                 print(t(lang, "cli.seed_not_empty", url=settings.database.url))
                 return 1
-        await ensure_admins(app.db, [(sample.ADMIN, "管理员 Admin")])
+        await ensure_admins(app.db, [(sample.ADMIN, sample.ADMIN_NAME)])
         counts = await sample.seed_sample(app.bus.uow_factory, app.bus.env)
         print(t(lang, "cli.seed_done", url=settings.database.url, **counts))
         return 0

@@ -19,13 +19,18 @@ from domain.services.bus import Bus
 D = Decimal
 
 ADMIN = 10001
+ADMIN_NAME = "陈静 Chen Jing"
+# Every working role in both languages, so the sandbox can show each step in zh and in en.
 STAFF = [
-    (10002, "王经理 Wang (manager)", "manager", "zh"),
-    (10003, "Mia Chen (manager)", "manager", "en"),
-    (10004, "李采购 Li (buyer)", "buyer", "zh"),
-    (10005, "赵仓管 Zhao (warehouse)", "warehouse", "zh"),
-    (10006, "Sam Liu (sales)", "sales", "en"),
-    (10007, "周会计 Zhou (viewer)", "viewer", "zh"),
+    (10002, "王芳 Wang Fang", "manager", "zh"),
+    (10003, "Mia Chen", "manager", "en"),
+    (10004, "李强 Li Qiang", "buyer", "zh"),
+    (10005, "赵磊 Zhao Lei", "warehouse", "zh"),
+    (10006, "Sam Liu", "sales", "en"),
+    (10007, "周敏 Zhou Min", "viewer", "zh"),
+    (10008, "Tom Baker", "buyer", "en"),
+    (10009, "Ken Wu", "warehouse", "en"),
+    (10010, "孙丽 Sun Li", "sales", "zh"),
 ]
 BUYER, MANAGER, WAREHOUSE, SALES = 10004, 10002, 10005, 10006
 

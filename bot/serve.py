@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from aiogram.types import BotCommand, TelegramObject
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.alerts import alerts_running
 from bot.bootstrap import App, build_app
 from bot.config import Settings
 from bot.dispatcher import build_bot, build_dispatcher
@@ -63,6 +65,14 @@ async def publish_commands(bot: Bot, default_language: str = "zh") -> None:
     await bot.set_my_commands(menu(default_language))
 
 
+@asynccontextmanager
+async def background(app: App, bot: Bot) -> AsyncIterator[None]:
+    """The services that run beside the chat front end (scheduler, alert routing and sending):
+    started and stopped here only, so `caixiao run` and the sandbox (bot.sandbox) run the same."""
+    async with alerts_running(app, bot):
+        yield
+
+
 def prepare(app: App) -> tuple[Bot, Dispatcher, InFlight]:
     bot = build_bot(app.settings)
     dp = build_dispatcher(app, bot)
@@ -76,7 +86,8 @@ async def run_polling(app: App) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
     await publish_commands(bot, app.settings.company.language)
     try:
-        await dp.start_polling(bot, handle_signals=True, close_bot_session=False, polling_timeout=25)
+        async with background(app, bot):
+            await dp.start_polling(bot, handle_signals=True, close_bot_session=False, polling_timeout=25)
     finally:
         await inflight.drain()
         await dp.storage.close()
@@ -115,7 +126,8 @@ async def run_webhook(app: App) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("webhook listening on %s:%s", tg.listen_host, tg.listen_port)
     try:
-        await stop.wait()
+        async with background(app, bot):
+            await stop.wait()
     finally:
         await site.stop()  # no new updates; those already accepted finish below
         await inflight.drain()

@@ -56,5 +56,3 @@ class NoDialogueCache(BaseStorage):
 
     async def close(self) -> None:
         await self.inner.close()
-
-

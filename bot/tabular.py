@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 MAX_BYTES = 20 * 1024 * 1024
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -27,23 +28,33 @@ class TableRefused(Exception):
         self.reason, self.details = reason, details
 
 
-def read_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> list[list[str]]:
-    """The file's rows as text, header first."""
-    size = path.stat().st_size
+def check_size(size: int) -> None:
+    """Refuses a file over MAX_BYTES (also Telegram's limit for what a bot may download)."""
     if size > MAX_BYTES:
         raise TableRefused("too_large", size=f"{size / 1024 / 1024:.1f}", limit=MAX_BYTES // 1024 // 1024)
-    suffix = path.suffix.lower()
-    with path.open("rb") as f:
-        head = f.read(8)
+
+
+def read_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> list[list[str]]:
+    """The file's rows as text, header first."""
+    check_size(path.stat().st_size)
+    return read_table_data(path.read_bytes(), path.name, encoding=encoding, sheet=sheet)
+
+
+def read_table_data(data: bytes, file_name: str, *, encoding: str | None = None, sheet: str | None = None) -> list[list[str]]:
+    """A file's rows from its bytes (a chat upload has no path); the type is judged by the name
+    and the content, as for a file on disk."""
+    check_size(len(data))
+    suffix = Path(file_name).suffix.lower()
+    head = data[:8]
     if suffix in XLSX_SUFFIXES:
-        return _read_xlsx(path, sheet)
+        return _read_xlsx(io.BytesIO(data), sheet)
     if suffix == ".xls" or head.startswith(_OLE_MAGIC):
         raise TableRefused("old_xls")
     if suffix not in CSV_SUFFIXES:
         raise TableRefused("wrong_type", suffix=suffix or "-")
     if head.startswith(_ZIP_MAGIC):
         raise TableRefused("binary")
-    return _read_csv(path.read_bytes(), encoding)
+    return _read_csv(data, encoding)
 
 
 def _decode(data: bytes, encoding: str | None) -> str:
@@ -90,11 +101,11 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> list[list[str]]:
+def _read_xlsx(source: Path | io.BytesIO, sheet: str | None) -> list[list[str]]:
     import openpyxl  # heavy: only when a spreadsheet arrives
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # a broken or disguised file can fail anywhere in the zip/XML stack
         raise TableRefused("broken_xlsx") from exc
     try:
@@ -114,6 +125,14 @@ def _read_xlsx(path: Path, sheet: str | None) -> list[list[str]]:
 def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     """CSV as UTF-8 with BOM (Excel then shows Chinese right) or XLSX, by the file's extension."""
     suffix = path.suffix.lower()
+    if suffix not in XLSX_SUFFIXES + CSV_SUFFIXES:
+        raise TableRefused("wrong_type", suffix=suffix or "-")
+    with path.open("wb") as f:
+        write_table_to(f, suffix, header, rows)
+
+
+def write_table_to(out: BinaryIO, suffix: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """What write_table writes, into any binary stream (a chat download is sent from memory)."""
     if suffix in XLSX_SUFFIXES:
         import openpyxl
 
@@ -122,11 +141,12 @@ def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]
         ws.append(list(header))
         for row in rows:
             ws.append(list(row))
-        book.save(path)
+        book.save(out)
         return
     if suffix not in CSV_SUFFIXES:
         raise TableRefused("wrong_type", suffix=suffix or "-")
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    text.detach()  # the caller owns the stream: closing the wrapper must not close it

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from bot.bootstrap import build_app
 from bot.config import Settings
-from bot.i18n import catalog, t
+from bot.i18n import t
 from bot.progress import Progress
 from bot.tabular import TableRefused, read_table, write_table
-from domain.importing import KINDS, ImportReport, RowError, template, validate
+from bot.transfer_text import report_lines, result_line
+from domain.importing import KINDS, template, validate
 from domain.services.importing import ApplyImport
 from storage.transfer import REPORTS, export_report, export_rows, known_codes
 
@@ -37,27 +38,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     exp.add_argument("file", type=Path, help="a .csv or .xlsx file, by extension")
     exp.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD", help="pos, sos, moves: from this day")
     exp.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD", help="pos, sos, moves: up to this day")
-
-
-def _reason(lang: str, error: RowError) -> str:
-    for key in (f"transfer.reason.{error.reason}", f"reason.{error.reason}"):
-        if key in catalog("en"):
-            return t(lang, key, other=error.other_line)
-    return error.reason
-
-
-def describe_row_error(lang: str, error: RowError) -> str:
-    reason = _reason(lang, error)
-    if not error.column:
-        return t(lang, "transfer.row_error_plain", line=error.line, reason=reason)
-    return t(lang, "transfer.row_error", line=error.line, column=error.column, value=error.value, reason=reason)
-
-
-def report_lines(lang: str, report: ImportReport) -> list[str]:
-    """The report as the user sees it, in the CLI and (later) in chat."""
-    lines = [describe_row_error(lang, e) for e in report.errors]
-    lines.append(t(lang, "transfer.summary_bad", kind=report.kind, bad=f"{len(report.bad_lines):,}", rows=f"{report.rows:,}"))
-    return lines
 
 
 async def import_command(settings: Settings, lang: str, args: argparse.Namespace) -> int:
@@ -93,21 +73,7 @@ async def import_command(settings: Settings, lang: str, args: argparse.Namespace
         result = await app.bus.handle(ApplyImport(actor_id=None, source="cli", report=report, progress=progress))
     finally:
         await app.close()
-    key = "transfer.summary_ok"
-    if args.kind == "stock":
-        key = "transfer.summary_stock" if result.updated else "transfer.summary_stock_same"
-    print(
-        t(
-            lang,
-            key,
-            kind=args.kind,
-            rows=rows,
-            created=f"{result.created:,}",
-            updated=f"{result.updated:,}",
-            unchanged=f"{result.unchanged:,}",
-            ref=result.ref or "-",
-        )
-    )
+    print(result_line(lang, args.kind, report.rows, result))
     progress.summary(report.rows)
     return 0
 

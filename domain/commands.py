@@ -72,6 +72,15 @@ class CreatePartner(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SetPartnerActive(Command):
+    """Deactivate (or reactivate) a supplier or customer: never deleted, their orders keep them."""
+
+    kind: str  # "supplier" or "customer"
+    code: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RegisterUser(Command):
     user_id: int
     name: str

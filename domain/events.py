@@ -199,6 +199,13 @@ class StockFellBelowReorderPoint(Event):
     projected: Decimal
     reorder_point: Decimal
     suggested_qty: Decimal
+    # Which low-stock episode of the item this is, set when the transaction commits
+    # (storage.episodes): one alert per episode, however often the item is judged low during it.
+    episode: int | None = None
+
+    @property
+    def dedup_key(self) -> str | None:
+        return None if self.episode is None else f"low_stock:{self.item_id}:{self.episode}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

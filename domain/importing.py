@@ -297,3 +297,19 @@ def _check_references(
             missing("sku", values["sku"], "unknown_item")
         if "warehouse" in values and values["warehouse"] not in known.warehouses:
             missing("warehouse", values["warehouse"], "unknown_warehouse")
+
+
+def guess_kind(header: Sequence[str]) -> list[str]:
+    """The kinds whose columns the header fits: every named column known, every required one
+    present. One kind is a safe guess; none or several (suppliers and customers share their
+    columns) mean the person has to say which."""
+    names = {_key(text) for text in header if text.strip()}
+    fits = []
+    for kind, columns in COLUMNS.items():
+        spellings = {_key(name): col.name for col in columns for name in (col.name, col.zh, *col.aliases)}
+        if names - spellings.keys():
+            continue
+        present = {spellings[name] for name in names}
+        if all(col.name in present for col in columns if col.required):
+            fits.append(kind)
+    return fits

@@ -64,6 +64,9 @@ class User:
     roles: frozenset[Role]
     language: str = "zh"
     active: bool = True
+    # Set when the person picked a language in /settings; until then the chat follows the
+    # language of their Telegram app, and `language` is only what pushed messages use.
+    language_chosen: bool = False
 
     def __post_init__(self) -> None:
         if self.id <= 0:

@@ -8,10 +8,11 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.acts import Act
+from domain.alerts import ChatPlace
 from domain.events import Event
 from domain.master import Customer, Item, Supplier, User, Warehouse
 from domain.purchasing import PurchaseOrder
-from domain.readmodels import History, ItemHit, OrderSummary, Page, StockCard
+from domain.readmodels import History, ItemCard, ItemHit, OrderSummary, Page, StockCard
 from domain.sales import SalesOrder
 from domain.stock import Balance, StockChange, StockPosition
 
@@ -183,6 +184,12 @@ class Reads(Protocol):
 
     async def user_names(self, user_ids: Collection[int]) -> dict[int, str]: ...
 
+    async def users(self) -> list[User]:
+        """Everyone registered, active or not, by id."""
+        ...
+
+    async def item_card(self, sku: str) -> ItemCard | None: ...
+
     async def stock_card(self, sku: str) -> StockCard | None: ...
 
     async def search_items(self, words: str, limit: int = 8) -> list[ItemHit]: ...
@@ -208,3 +215,34 @@ class Reads(Protocol):
     async def history(self, ref: str, limit: int = 30) -> History | None: ...
 
     async def partner_name(self, kind: str, code: str) -> str | None: ...
+
+
+class Preferences(Protocol):
+    """A person's own settings (language, alerts they turned off). No business effect, so no
+    audit and no outbox: a write is one small statement that is fine to repeat."""
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Store the language and remember it was chosen (it then wins over the Telegram app's)."""
+        ...
+
+    async def muted(self, user_id: int) -> frozenset[str]:
+        """The alert kinds this person turned off."""
+        ...
+
+    async def set_muted(self, user_id: int, kind: str, muted: bool) -> None: ...
+
+
+class AlertBindings(Protocol):
+    """Which alert kinds each group chat or forum topic receives (besides the people each
+    alert concerns), and the chats alerts are delivered to. Writes are idempotent."""
+
+    async def bind(self, place: ChatPlace, kinds: Sequence[str], by: int | None, lang: str, at: datetime) -> list[str]:
+        """Bind the kinds to the chat or topic (those already bound stay as they were) and
+        register the chat as an active delivery target in `lang`. Returns the kinds newly bound."""
+        ...
+
+    async def unbind(self, chat_id: int, thread_id: int, kinds: Sequence[str] | None) -> list[str]:
+        """Unbind the kinds (None: every kind) from the chat or topic; returns those removed."""
+        ...
+
+    async def bound(self, chat_id: int, thread_id: int) -> list[str]: ...

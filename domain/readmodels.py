@@ -11,10 +11,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from domain.master import Item
 from domain.stock import Balance
 
 T = TypeVar("T")
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,14 @@ class StockCard:
     @property
     def is_low(self) -> bool:
         return self.active and self.reorder_point > 0 and self.projected < self.reorder_point
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCard:
+    """The item as master data (with its version, for edit buttons) and its stock."""
+
+    item: Item
+    stock: StockCard
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,46 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("ship", "ship"),
     ("adjust", "adjust"),
     ("history", "history"),
+    ("bind", "bind"),
+    ("unbind", "unbind"),
+    ("bindings", "bindings"),
+    ("report", "report"),
+    ("import", "import"),
+    ("export", "export"),
+    ("item", "item"),
+    ("supplier", "supplier"),
+    ("customer", "customer"),
+    ("users", "users"),
+    ("settings", "settings"),
     ("cancel", "cancel"),
 )
 
 
 def routers() -> list[Router]:
     """Fresh routers each call (a router can belong to one dispatcher only)."""
-    from handlers import adjust, decide, edit_po, errors, fallback, goods, history, inline, new_order, po, so, start, stock
+    from handlers import (
+        adjust,
+        bindings,
+        decide,
+        edit_po,
+        errors,
+        fallback,
+        goods,
+        history,
+        inline,
+        item,
+        jobs,
+        new_order,
+        partners,
+        po,
+        report,
+        settings,
+        so,
+        start,
+        stock,
+        transfer,
+        users,
+    )
 
     # Dialogue and reply handlers come before the plain commands that would otherwise claim the text;
     # the fallback (lines nobody waits for, unknown commands) comes after everything.
@@ -39,5 +72,14 @@ def routers() -> list[Router]:
         stock.router(),
         adjust.router(),
         history.router(),
+        jobs.router(),
+        report.router(),
+        transfer.router(),
+        users.router(),
+        item.router(),
+        partners.router(partners.SUPPLIER),
+        partners.router(partners.CUSTOMER),
+        settings.router(),
+        bindings.router(),
         inline.router(),
     ] + [fallback.router()]

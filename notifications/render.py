@@ -47,7 +47,9 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        self.env.filters.update(qty=qty, signed_qty=signed_qty, price=qty, money=money, clip=clip, local=self._local, day=self._day)
+        self.env.filters.update(
+            qty=qty, signed_qty=signed_qty, price=qty, money=money, clip=clip, local=self._local, day=self._day
+        )
 
     def _local(self, value: datetime | None) -> str:
         return value.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M") if value else "—"

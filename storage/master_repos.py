@@ -249,7 +249,7 @@ class SqlWarehouses:
 
 def user_from_row(row: Row[Any]) -> User:
     roles = frozenset(Role(r) for r in row.roles.split(",") if r)
-    return User(row.id, row.name, roles, row.language, row.active)
+    return User(row.id, row.name, roles, row.language, row.active, row.language_chosen)
 
 
 class SqlUsers:
@@ -281,4 +281,5 @@ def _user_values(user: User) -> dict[str, object]:
         "language": user.language,
         "roles": ",".join(sorted(user.roles)),
         "active": user.active,
+        "language_chosen": user.language_chosen,
     }

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from domain.errors import NotFound
 from domain.master import User
 from domain.purchasing import POStatus, PurchaseOrder
-from domain.readmodels import History, ItemHit, OrderSummary, Page, StockCard
+from domain.readmodels import History, ItemCard, ItemHit, OrderSummary, Page, StockCard
 from domain.sales import SalesOrder
 from storage import views
 from storage.database import Database
-from storage.master_repos import user_from_row
+from storage.master_repos import SqlItems, user_from_row
 from storage.order_repos import SqlPurchaseOrders, SqlSalesOrders
 from storage.tables import customers, items, purchase_orders, suppliers, users
 
@@ -38,6 +38,18 @@ class SqlReads:
         async with self.db.reading() as conn:
             rows = (await conn.execute(select(users.c.id, users.c.name).where(users.c.id.in_(list(user_ids))))).all()
         return {r.id: r.name for r in rows}
+
+    async def users(self) -> list[User]:
+        async with self.db.reading() as conn:
+            rows = (await conn.execute(select(users).order_by(users.c.id))).all()
+        return [user_from_row(r) for r in rows]
+
+    async def item_card(self, sku: str) -> ItemCard | None:
+        async with self.db.reading() as conn:  # one snapshot: the version matches the numbers shown
+            card = await views.stock_card(conn, sku)
+            if card is None:
+                return None
+            return ItemCard(await SqlItems(conn).get(card.item_id), card)
 
     async def stock_card(self, sku: str) -> StockCard | None:
         async with self.db.reading() as conn:

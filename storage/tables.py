@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from storage.types import Money, Qty, UtcDateTime
@@ -48,6 +49,8 @@ users = Table(
     Column("language", String(8), nullable=False),
     Column("roles", String(120), nullable=False),
     Column("active", Boolean, nullable=False),
+    # True once the person picked a language in /settings (it then wins over their Telegram app's).
+    Column("language_chosen", Boolean, nullable=False, server_default=false()),
 )
 
 

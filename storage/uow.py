@@ -16,6 +16,7 @@ from domain.errors import AlreadyApplied
 from domain.events import Event
 from domain.ports import Customers, Items, PurchaseOrders, SalesOrders, Sequences, Stock, Suppliers, Users, Warehouses
 from storage.database import BUSY_TIMEOUT_MS, Database
+from storage.episodes import settle as settle_episodes
 from storage.errors import translate
 from storage.master_repos import SqlCustomers, SqlItems, SqlSuppliers, SqlUsers, SqlWarehouses
 from storage.order_repos import SqlPurchaseOrders, SqlSalesOrders
@@ -94,6 +95,9 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         conn = self.conn
+        if self._events:
+            # Low-stock events become one alert per episode; a repeat leaves no audit row either.
+            self._events = await settle_episodes(conn, self._events, max(e.at for e in self._events))
         if audited := [e for e in self._events if e.audit]:
             await conn.execute(
                 insert(audit_log),

@@ -125,8 +125,17 @@ def _stock_card_query() -> Any:
     inbound = inbound_query(i.id).scalar_subquery()
     return (
         select(
-            i.id, i.sku, i.name, i.unit, i.active, i.reorder_point, suppliers.c.code.label("supplier"),
-            w.code.label("warehouse"), b.on_hand, b.reserved, inbound.label("inbound"),
+            i.id,
+            i.sku,
+            i.name,
+            i.unit,
+            i.active,
+            i.reorder_point,
+            suppliers.c.code.label("supplier"),
+            w.code.label("warehouse"),
+            b.on_hand,
+            b.reserved,
+            inbound.label("inbound"),
         )  # fmt: skip
         .select_from(
             items.outerjoin(suppliers, suppliers.c.id == i.default_supplier_id)

@@ -2,7 +2,9 @@
 
 Off by default so ordinary tests never see a 429; a test of a flood-safe sender turns them on
 (``FloodLimits.telegram()``). Once a 429 is given, the chat stays refused until its retry_after
-has passed, and each request sent before then is counted as an early retry.
+has passed, and each request sent before then is counted as an early retry. ``refuse_every=n``
+also answers 429 to every n-th message that the limits would let through, to test retrying.
+The gate's clock can be replaced (one running faster than real time, shared with the sender).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from bot.emulator.errors import too_many_requests
 
@@ -21,6 +23,8 @@ class FloodLimits:
     per_chat_per_second: int | None = None
     per_group_per_minute: int | None = None
     overall_per_second: int | None = None
+    refuse_every: int | None = None  # answer 429 to every n-th message that would pass
+    refuse_retry_after: int = 1
 
     @classmethod
     def telegram(cls) -> FloodLimits:
@@ -29,7 +33,8 @@ class FloodLimits:
 
     @property
     def enabled(self) -> bool:
-        return any(v is not None for v in asdict(self).values())
+        limits = (self.per_chat_per_second, self.per_group_per_minute, self.overall_per_second, self.refuse_every)
+        return any(v is not None for v in limits)
 
 
 class FloodGate:
@@ -37,6 +42,7 @@ class FloodGate:
         self.limits = limits or FloodLimits()
         self.clock = clock
         self.early_retries = 0
+        self.passed = 0  # messages the limits let through, for refuse_every
         self._per_chat: dict[int, deque[float]] = {}
         self._per_group: dict[int, deque[float]] = {}
         self._overall: deque[float] = deque()
@@ -67,6 +73,10 @@ class FloodGate:
             retry_after = max(1, math.ceil(wait))
             self._blocked_until[chat_id] = now + retry_after
             raise too_many_requests(retry_after)
+        self.passed += 1
+        if self.limits.refuse_every and self.passed % self.limits.refuse_every == 0:
+            self._blocked_until[chat_id] = now + self.limits.refuse_retry_after
+            raise too_many_requests(self.limits.refuse_retry_after)
         chat.append(now)
         if is_group:
             group.append(now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from aiohttp import web
@@ -30,6 +31,7 @@ class Emulator:
         bot_username: str = "caixiao_bot",
         limits: FloodLimits | None = None,
         webhook_retry_delay: float = 0.2,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.token = token
         self.host = host
@@ -37,6 +39,7 @@ class Emulator:
         self.bot_username = bot_username
         self.limits = limits
         self.webhook_retry_delay = webhook_retry_delay
+        self.clock = clock  # seconds for the flood limits (default time.monotonic)
         self._state: State | None = None
         self._runner: web.AppRunner | None = None
         self._deliverer: WebhookDeliverer | None = None
@@ -60,7 +63,7 @@ class Emulator:
         return self._client
 
     def build_app(self) -> web.Application:
-        state = State(self.token, self.bot_username, self.limits)
+        state = State(self.token, self.bot_username, self.limits, self.clock)
         self._state = state
         api = BotApi(state)
         self._deliverer = WebhookDeliverer(state, api.execute_webhook_reply, retry_delay=self.webhook_retry_delay)

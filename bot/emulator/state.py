@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,9 @@ class ErrorRecord:
 
 
 class State:
-    def __init__(self, token: str, bot_username: str, limits: FloodLimits | None = None) -> None:
+    def __init__(
+        self, token: str, bot_username: str, limits: FloodLimits | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
         self.token = token
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1
         self.bot = User(id=bot_id, first_name="Caixiao", username=bot_username, is_bot=True)
@@ -139,7 +142,7 @@ class State:
         self.errors: list[ErrorRecord] = []
         self.chat_actions: list[dict[str, Any]] = []
         self.commands: dict[str, list[dict[str, str]]] = {}  # scope+language key -> commands
-        self.flood = FloodGate(limits)
+        self.flood = FloodGate(limits, clock or time.monotonic)
         self.updates = UpdateQueue(self.touch)
         self.version = 0
         self._changed = asyncio.Event()

@@ -17,6 +17,7 @@ USE_CASES: dict[type[c.Command], UseCase] = {
     c.CreateItem: masterdata.create_item,
     c.UpdateItem: masterdata.update_item,
     c.CreatePartner: masterdata.create_partner,
+    c.SetPartnerActive: masterdata.set_partner_active,
     c.RegisterUser: masterdata.register_user,
     c.SetUserRoles: masterdata.set_user_roles,
     c.CreatePurchaseOrder: purchasing.create_po,

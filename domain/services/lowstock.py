@@ -1,4 +1,10 @@
-"""Judging low stock right after a change that lowered an item's projected quantity."""
+"""Judging low stock right after a change that lowered an item's projected quantity.
+
+Every lowering change that leaves an item low raises StockFellBelowReorderPoint, not only the
+one that crossed the point: whether it is news is the episode's business (storage.episodes
+gives one alert per episode at commit), and judging crossings here alone would miss an item
+that was low before while its last episode had closed (a raised reorder point, a lost race).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from decimal import Decimal
 from domain.acts import Act
 from domain.events import StockFellBelowReorderPoint
 from domain.ports import UnitOfWork
-from domain.stock import StockChange, crossed_below, suggested_order_qty
+from domain.stock import StockChange, is_low, suggested_order_qty
 
 
 def drops(changes: Iterable[StockChange]) -> dict[int, Decimal]:
@@ -25,8 +31,10 @@ async def projected(uow: UnitOfWork, item_ids: Iterable[int]) -> dict[int, Decim
 
 
 async def _judge(uow: UnitOfWork, act: Act, item_id: int, was: Decimal, now: Decimal) -> None:
+    if now >= was:
+        return
     item = await uow.items.get(item_id)
-    if crossed_below(item, was, now):
+    if is_low(item, now):
         uow.record(
             [
                 StockFellBelowReorderPoint(
@@ -42,7 +50,7 @@ async def _judge(uow: UnitOfWork, act: Act, item_id: int, was: Decimal, now: Dec
 
 
 async def note_crossings(uow: UnitOfWork, act: Act, before: Mapping[int, Decimal]) -> None:
-    """Raise StockFellBelowReorderPoint for each item that was fine before and is low now.
+    """Raise StockFellBelowReorderPoint for each item the change lowered and left low.
 
     `before` maps item id to its projected quantity before the change; call after saving.
     """

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain import commands as c
 from domain import events as ev
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, Outdated
 from domain.master import ADMINISTRATION, MASTER_DATA, Customer, Item, Role, Supplier, User
 from domain.ports import UnitOfWork
 from domain.services.base import Env, act_for
@@ -23,11 +23,18 @@ def parse_roles(names: tuple[str, ...]) -> frozenset[Role]:
     return roles
 
 
+async def _active_supplier(uow: UnitOfWork, code: str) -> Supplier:
+    supplier = await uow.suppliers.by_code(code)
+    if not supplier.active:  # new orders could not be placed with it
+        raise InvalidInput("supplier", supplier.code, "inactive_supplier")
+    return supplier
+
+
 async def create_item(cmd: c.CreateItem, uow: UnitOfWork, env: Env) -> Item:
     async with uow:
         act = await act_for(cmd, uow, env)
         act.require(MASTER_DATA, "create_item")
-        supplier = await uow.suppliers.by_code(cmd.default_supplier) if cmd.default_supplier else None
+        supplier = await _active_supplier(uow, cmd.default_supplier) if cmd.default_supplier else None
         item = Item(
             sku=cmd.sku,
             name=cmd.name,
@@ -53,13 +60,15 @@ async def update_item(cmd: c.UpdateItem, uow: UnitOfWork, env: Env) -> Item:
         act = await act_for(cmd, uow, env)
         act.require(MASTER_DATA, "edit_item")
         item = await uow.items.by_sku(cmd.sku)
+        if cmd.expected_version is not None and item.version != cmd.expected_version:
+            raise Outdated("item", item.sku, "active" if item.active else "inactive")
         changes: dict[str, Any] = {
             name: getattr(cmd, name)
             for name in ("name", "reorder_point", "reorder_qty", "max_qty", "pack_size", "active")
             if getattr(cmd, name) is not None
         }
         if cmd.default_supplier is not None:
-            changes["default_supplier_id"] = (await uow.suppliers.by_code(cmd.default_supplier)).id
+            changes["default_supplier_id"] = (await _active_supplier(uow, cmd.default_supplier)).id
         if not changes:
             raise InvalidInput("item", cmd.sku, "nothing_to_change")
         updated = replace(item, **changes)  # re-validates through __post_init__
@@ -95,6 +104,28 @@ async def create_partner(cmd: c.CreatePartner, uow: UnitOfWork, env: Env) -> Sup
         return partner
 
 
+async def set_partner_active(cmd: c.SetPartnerActive, uow: UnitOfWork, env: Env) -> Supplier | Customer:
+    """Deactivated partners stay on their orders and in history; new orders refuse them."""
+    async with uow:
+        act = await act_for(cmd, uow, env)
+        act.require(MASTER_DATA, f"edit_{cmd.kind}")
+        partner: Supplier | Customer
+        if cmd.kind == "supplier":
+            supplier = replace(await uow.suppliers.by_code(cmd.code), active=cmd.active)
+            await uow.suppliers.update(supplier)
+            partner = supplier
+        elif cmd.kind == "customer":
+            customer = replace(await uow.customers.by_code(cmd.code), active=cmd.active)
+            await uow.customers.update(customer)
+            partner = customer
+        else:
+            raise InvalidInput("kind", cmd.kind, "unknown_kind")
+        change = "activated" if cmd.active else "deactivated"
+        uow.record([ev.MasterDataChanged(**act.stamp(f"{cmd.kind}:{partner.code}"), kind=cmd.kind, change=change)])
+        await uow.commit()
+        return partner
+
+
 async def register_user(cmd: c.RegisterUser, uow: UnitOfWork, env: Env) -> User:
     async with uow:
         act = await act_for(cmd, uow, env)
@@ -114,6 +145,9 @@ async def set_user_roles(cmd: c.SetUserRoles, uow: UnitOfWork, env: Env) -> User
         act.require(ADMINISTRATION, "set_roles")
         user = await uow.users.get(cmd.user_id)
         updated = replace(user, roles=parse_roles(cmd.roles), active=cmd.active)
+        if user.id == act.actor_id and not updated.may(ADMINISTRATION):
+            # An admin cannot lock themselves out (and maybe the company with them): another admin must.
+            raise InvalidInput("roles", ",".join(sorted(updated.roles)), "own_admin")
         await uow.users.update(updated)
         change = f"roles={','.join(sorted(updated.roles))} active={updated.active}"
         uow.record([ev.MasterDataChanged(**act.stamp(f"user:{user.id}"), kind="user", change=change)])

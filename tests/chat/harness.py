@@ -20,11 +20,13 @@ from aiogram.methods import (
     DeleteMessage,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
+    SendDocument,
     SendMessage,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
+from aiogram.types import BufferedInputFile, CallbackQuery, Chat, Document, File, InlineKeyboardMarkup, Message, Update, User
 
 from bot.bootstrap import App
 from bot.config import Settings
@@ -69,6 +71,7 @@ class Sent:
     edits: int = 0
     raw_markup: Any = None  # what reply_markup the bot sent, of any kind (e.g. ForceReply)
     update_id: int | None = None  # the update it answered
+    file: tuple[str, bytes] | None = None  # a document the bot sent: its name and content (text: the caption)
 
     def buttons(self) -> list[tuple[str, str]]:
         if self.markup is None:
@@ -83,6 +86,7 @@ class Recorder(BaseSession):
     log: list[Sent] = field(default_factory=list)  # in the order sent
     answers: list[AnswerCallbackQuery] = field(default_factory=list)
     ids: Any = field(default_factory=lambda: itertools.count(1000))
+    files: dict[str, bytes] = field(default_factory=dict)  # what people uploaded, by file_id (and file_path)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -90,8 +94,8 @@ class Recorder(BaseSession):
     async def close(self) -> None:
         pass
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
-        raise NotImplementedError
+    async def stream_content(self, url: str, *args: Any, **kwargs: Any) -> Any:
+        yield self.files[url.rsplit("/", 1)[1]]
 
     def _message(self, chat_id: int, message_id: int, text: str) -> Message:
         return Message(message_id=message_id, date=datetime.now(UTC), chat=Chat(id=chat_id, type="private"), text=text)
@@ -134,6 +138,23 @@ class Recorder(BaseSession):
                 )
             old.text, old.markup, old.edits = text, method.reply_markup, old.edits + 1
             return self._message(key[0], key[1], text)  # type: ignore[return-value]
+        if isinstance(method, GetFile):
+            if method.file_id not in self.files:
+                raise TelegramBadRequest(method, "Bad Request: invalid file_id")
+            size = len(self.files[method.file_id])
+            return File(
+                file_id=method.file_id, file_unique_id=method.file_id, file_size=size, file_path=f"documents/{method.file_id}"
+            )  # type: ignore[return-value]
+        if isinstance(method, SendDocument):
+            assert isinstance(method.document, BufferedInputFile), "the bot sends documents it made"
+            caption = method.caption or ""
+            if caption:
+                self._check(bot, caption, method.parse_mode, None)
+                assert visible_length(caption) <= 1024, caption
+            data, name = method.document.data, method.document.filename or "file"
+            sent = Sent(int(method.chat_id), next(self.ids), caption, None, update_id=HANDLING.get(), file=(name, data))
+            self.log.append(sent)
+            return self._message(sent.chat_id, sent.message_id, caption)  # type: ignore[return-value]
         if isinstance(method, AnswerCallbackQuery):
             self.answers.append(method)
         if isinstance(method, (AnswerCallbackQuery, DeleteMessage, EditMessageReplyMarkup)):
@@ -194,6 +215,31 @@ class ChatHarness:
             message=self.recorder._message(sent.chat_id, sent.message_id, sent.text),
         )
         return await self.feed(Update(update_id=update_id or next(self.update_ids), callback_query=query))
+
+    async def send_document(
+        self,
+        user_id: int,
+        content: bytes,
+        file_name: str,
+        caption: str | None = None,
+        lang: str = "en",
+        *,
+        size: int | None = None,
+    ) -> list[Sent]:
+        """A document from the user in their private chat (Telegram keeps it: getFile serves it).
+        `size`: what Telegram says the size is, when a test wants it to differ from the content."""
+        file_id = f"doc{len(self.recorder.files) + 1}"
+        self.recorder.files[file_id] = content
+        document = Document(file_id=file_id, file_unique_id=file_id, file_name=file_name, file_size=size or len(content))
+        message = Message(
+            message_id=next(self.message_ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=user_id, type="private"),
+            from_user=self._user(user_id, lang),
+            document=document,
+            caption=caption,
+        )
+        return await self.feed(Update(update_id=next(self.update_ids), message=message))
 
     def last(self, chat_id: int) -> Sent:
         return next(s for s in reversed(self.recorder.log) if s.chat_id == chat_id)

@@ -200,8 +200,10 @@ class FakeOrders:
 
     async def waiting_for(self, item_ids: Collection[int], warehouse_id: int) -> dict[int, list[SalesOrder]]:
         def waits(so: SalesOrder, item_id: int) -> bool:
-            return so.status in OPEN_OUTBOUND and so.warehouse_id == warehouse_id and any(
-                ln.item_id == item_id and ln.backorder > 0 for ln in so.lines
+            return (
+                so.status in OPEN_OUTBOUND
+                and so.warehouse_id == warehouse_id
+                and any(ln.item_id == item_id and ln.backorder > 0 for ln in so.lines)
             )
 
         ordered = sorted(self.rows.values(), key=lambda so: (so.promised_date is None, so.promised_date, so.id))

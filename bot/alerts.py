@@ -1,0 +1,92 @@
+"""The alert pipeline beside the chat front end (ADR 0008): routing of the outbox, the paced
+sender and the scheduler, started and stopped together. Only the bot layer can draw a card with
+a viewer's buttons, so that drawing is handed to the router from here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+
+from bot.bootstrap import App
+from bot.delivery import AiogramTransport
+from handlers.cards import po_card, so_card
+from notifications.digest import compose_digest
+from notifications.messages import OutMessage
+from notifications.render import Renderer
+from notifications.router import RouteDeps, route_pending
+from notifications.scheduling import start_scheduler
+from notifications.sender import sender_loop
+from storage.bindings import apply_configured_bindings
+from storage.reads import SqlReads
+
+log = logging.getLogger("caixiao.alerts")
+ROUTE_EVERY = 0.5  # seconds between looks at the outbox: an alert leaves within about this
+
+
+def route_deps(app: App) -> RouteDeps:
+    zone = ZoneInfo(app.settings.company.timezone)
+    render = Renderer(zone)
+    reads = SqlReads(app.db)
+
+    async def draw_card(kind: str, ref: str, viewer_id: int | None, lang: str) -> OutMessage:
+        viewer = await reads.user(viewer_id) if viewer_id is not None else None
+        if kind == "p":
+            po = await reads.po(ref)
+            assert po is not None, ref
+            card = await po_card(po, viewer, lang, reads, render)
+        else:
+            so = await reads.so(ref)
+            assert so is not None, ref
+            card = await so_card(so, viewer, lang, reads, render)
+        markup = card.markup.model_dump(mode="json", exclude_none=True) if card.markup else None
+        return OutMessage(card.text, markup, card=(kind, ref))
+
+    async def digest(day: date, lang: str) -> list[OutMessage]:
+        company = app.settings.company
+        return await compose_digest(
+            app.db, day, lang, tz=zone, currency=company.currency, now=datetime.now(UTC), company=company.name
+        )
+
+    return RouteDeps(render=render, draw_card=draw_card, compose_digest=digest, language=app.settings.company.language)
+
+
+async def route_loop(app: App, deps: RouteDeps, stop: asyncio.Event, routed: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            if await route_pending(app.db, deps, datetime.now(UTC)):
+                routed.set()  # the sender has something new
+        except Exception:  # a passing database error: try again on the next round
+            log.exception("routing round failed")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(ROUTE_EVERY):
+                await stop.wait()
+
+
+@asynccontextmanager
+async def alerts_running(app: App, bot: Bot) -> AsyncIterator[None]:
+    """Route, send and schedule until the block ends. With several instances on PostgreSQL
+    each routes and sends (SKIP LOCKED shares the work) and one leads the scheduler."""
+    await apply_configured_bindings(app.db, app.settings.alerts)
+    stop, routed = asyncio.Event(), asyncio.Event()
+    tasks = [
+        asyncio.create_task(route_loop(app, route_deps(app), stop, routed), name="alerts-router"),
+        asyncio.create_task(
+            sender_loop(app.db, AiogramTransport(bot), app.settings.sender, stop=stop, wake=routed), name="alerts-sender"
+        ),
+    ]
+    scheduler = await start_scheduler(app.db, app.settings)
+    try:
+        yield
+    finally:
+        stop.set()
+        await scheduler.stop()
+        for task in tasks:
+            with contextlib.suppress(Exception):
+                await task

@@ -1,0 +1,84 @@
+"""/settings (everyone): the language the bot speaks to me, and which alerts I get personally.
+
+A language picked here wins over the Telegram app's; an alert kind switched off here stops
+personal messages of that kind (group channels bound with /bind are not personal).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.callbacks import SettingsAct
+from domain.alerts import KINDS
+from domain.master import LANGUAGES, User
+from domain.ports import Preferences
+from notifications.i18n import t
+from notifications.render import Renderer
+
+
+class Forgets(Protocol):
+    def forget(self, user_id: int) -> None: ...
+
+
+async def panel(actor: User, lang: str, preferences: Preferences, render: Renderer) -> tuple[str, InlineKeyboardMarkup]:
+    muted = await preferences.muted(actor.id)
+    languages = [
+        InlineKeyboardButton(
+            text=("✓ " if code == lang else "") + t(code, "settings.language_name"),
+            callback_data=SettingsAct(act="lang", value=code).pack(),
+        )
+        for code in LANGUAGES
+    ]
+    alerts = [
+        InlineKeyboardButton(
+            text=("🔕 " if kind in muted else "🔔 ") + t(lang, f"settings.kind.{kind}"),
+            callback_data=SettingsAct(act="unmute" if kind in muted else "mute", value=kind).pack(),
+        )
+        for kind in KINDS
+    ]
+    rows = [languages, *(alerts[i : i + 2] for i in range(0, len(alerts), 2))]
+    text = render.render("admin/settings.html", lang, kinds=KINDS, muted=muted)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def router() -> Router:
+    r = Router(name="settings")
+
+    @r.message(Command("settings"))
+    async def settings(message: Message, actor: User, lang: str, preferences: Preferences, render: Renderer) -> None:
+        text, markup = await panel(actor, lang, preferences, render)
+        await message.answer(text, reply_markup=markup)
+
+    @r.callback_query(SettingsAct.filter())
+    async def press(
+        query: CallbackQuery,
+        callback_data: SettingsAct,
+        actor: User,
+        lang: str,
+        preferences: Preferences,
+        render: Renderer,
+        actors: Forgets,
+    ) -> None:
+        act, value = callback_data.act, callback_data.value
+        drawn = (act == "lang" and value in LANGUAGES) or (act in ("mute", "unmute") and value in KINDS)
+        if not drawn or not isinstance(query.message, Message):
+            return  # not a button we drew
+        if act == "lang":
+            await preferences.set_language(actor.id, value)
+            actors.forget(actor.id)
+            lang = value
+        else:
+            await preferences.set_muted(actor.id, value, act == "mute")
+        text, markup = await panel(actor, lang, preferences, render)
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:  # a double tap: the panel already shows this
+            if "message is not modified" not in exc.message:
+                raise
+
+    return r

@@ -1,0 +1,132 @@
+"""Guided creation of master data (/item new, /supplier new, /customer new): one question per
+step, each answer checked before the next question, then a review with Create and Cancel
+buttons. Nothing is created before Create; /cancel leaves at any point. The answers live in the
+dialogue state (SQL-backed), so a restart in the middle loses nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.callbacks import WizardStep
+from domain import commands as c
+from domain.master import Role, User
+from domain.ports import Reads
+from domain.services.bus import Bus
+from notifications.i18n import t
+from notifications.render import Renderer
+
+SKIP = {"skip", "-", "跳过", "无"}
+TEXT = F.text & ~F.text.startswith("/")
+
+# An answer as typed → the value to keep (text, as the dialogue stores it), or a domain error.
+Check = Callable[[str, Reads, dict[str, str]], Awaitable[str]]
+Shown = Callable[[Message, Any, User, str, Reads, Renderer], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    key: str  # where the answer is kept; the question is wizard.<what>.<key>, its label wizard.label.<key>
+    check: Check
+    skip: str | None = None  # what "skip" keeps; None: the question must be answered
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    what: str  # item, supplier or customer
+    roles: frozenset[Role]
+    action: str
+    states: type[StatesGroup]  # with `step` and `review`
+    steps: tuple[Step, ...]
+    build: Callable[[dict[str, str], int, str], c.Command]  # answers, actor id, idempotency key
+    show: Shown  # what was created, shown after Create
+
+
+async def start(message: Message, state: FSMContext, f: Flow, actor: User, lang: str, render: Renderer) -> None:
+    actor.require(f.roles, f.action)
+    await state.clear()
+    await state.set_state(f.states.step)  # type: ignore[attr-defined]
+    await state.set_data({"step": 0, "values": {}})
+    await _ask(message, f, 0, lang, render)
+
+
+async def _ask(message: Message, f: Flow, index: int, lang: str, render: Renderer) -> None:
+    step = f.steps[index]
+    text = render.text(lang, f"wizard.{f.what}.{step.key}")
+    if step.skip is not None:
+        text += "\n" + render.text(lang, "wizard.skip_hint")
+    await message.answer(text)
+
+
+def _review(f: Flow, values: dict[str, str], lang: str, render: Renderer) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [(t(lang, f"wizard.label.{s.key}"), values.get(s.key) or "—") for s in f.steps]
+    text = render.render("admin/review.html", lang, title=t(lang, f"wizard.{f.what}.review"), rows=rows)
+    buttons = [
+        InlineKeyboardButton(text=t(lang, "admin.button.create"), callback_data=WizardStep(what=f.what, act="ok").pack()),
+        InlineKeyboardButton(text=t(lang, "admin.button.drop"), callback_data=WizardStep(what=f.what, act="no").pack()),
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=[buttons])
+
+
+def attach(r: Router, f: Flow) -> None:
+    """The answer, review and button handlers of one flow, on the router of its command."""
+    states: Any = f.states
+
+    @r.message(StateFilter(states.step), TEXT)
+    async def answer(message: Message, state: FSMContext, lang: str, reads: Reads, render: Renderer) -> None:
+        data = await state.get_data()
+        index, values = int(data["step"]), dict(data["values"])
+        step, typed = f.steps[index], (message.text or "").strip()
+        skipped = step.skip is not None and typed.lower() in SKIP
+        values[step.key] = step.skip if skipped and step.skip is not None else await step.check(typed, reads, values)
+        if index + 1 < len(f.steps):
+            await state.update_data(step=index + 1, values=values)
+            await _ask(message, f, index + 1, lang, render)
+            return
+        await state.set_state(states.review)
+        await state.update_data(values=values)
+        text, markup = _review(f, values, lang, render)
+        await message.answer(text, reply_markup=markup)
+
+    @r.message(StateFilter(states.review), TEXT)
+    async def waiting(message: Message, lang: str, render: Renderer) -> None:
+        await message.answer(render.text(lang, "wizard.use_buttons"))
+
+    @r.message(StateFilter(states.step, states.review), ~F.text)
+    async def not_text(message: Message, lang: str, render: Renderer) -> None:
+        await message.answer(render.text(lang, "dialog.use_text"))
+
+    @r.callback_query(WizardStep.filter(F.what == f.what))
+    async def decide(
+        query: CallbackQuery,
+        callback_data: WizardStep,
+        state: FSMContext,
+        actor: User,
+        lang: str,
+        bus: Bus,
+        reads: Reads,
+        render: Renderer,
+        idem: str,
+    ) -> None:
+        if not isinstance(query.message, Message):
+            return
+        if await state.get_state() != states.review.state:  # created, cancelled or timed out already
+            await query.message.edit_reply_markup(reply_markup=None)
+            await query.message.answer(render.text(lang, "wizard.gone"))
+            return
+        values = dict((await state.get_data())["values"])
+        created = await bus.handle(f.build(values, actor.id, idem)) if callback_data.act == "ok" else None
+        await state.clear()
+        text, _ = _review(f, values, lang, render)
+        await query.message.edit_text(text)  # the review stays as a record, without its buttons
+        if created is None:
+            await query.message.answer(render.text(lang, "dialog.cancelled"))
+            return
+        await f.show(query.message, created, actor, lang, reads, render)

@@ -1,0 +1,321 @@
+"""Routing, stage 2 of ADR 0008: pending outbox rows become deliveries, one message per target.
+
+For each row: the alert kind and whom it concerns (domain.alerts), the targets (chats and forum
+topics bound to the kind, plus those people, minus their mutes and minus chats that refuse the
+bot), one message per target in its language, inserted as `deliveries` in the same transaction
+that marks the row `routed`. Routing a row twice adds nothing: a routed row is never claimed
+again, and deliveries are unique per (outbox row, chat, topic, part). A row whose routing fails
+adds nothing and stays pending; it is tried again later and given up (`dead`) after a few tries.
+
+Low-stock rows due together are routed together: each target gets one list of every item in
+them (split on line boundaries under Telegram's limit), so 500 items crossing at once are a
+handful of messages to a group, not 500 (RELIABILITY T12). Those deliveries belong to the
+batch's first row; the other rows are routed with it.
+
+What only the bot layer can draw comes in through `RouteDeps`: a PO card with the viewer's
+buttons, and the daily digest with its chart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.alerts import AlertKind, Audience, audience
+from domain.master import Role
+from notifications.messages import OutMessage
+from notifications.render import TEXT_LIMIT, Renderer, visible_length
+from storage.database import Database
+from storage.deliveries import NewDelivery, enqueue
+from storage.tables import alert_bindings, alert_mutes, chat_targets, outbox, po_decisions, purchase_orders, users
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger("caixiao.routing")
+
+LOW_STOCK_EVENT = "StockFellBelowReorderPoint"
+RETRY_AFTER = timedelta(minutes=1)  # doubled per failed try
+
+DrawCard = Callable[[str, str, int | None, str], Awaitable[OutMessage]]
+ComposeDigest = Callable[[date, str], Awaitable[list[OutMessage]]]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDeps:
+    """`draw_card(kind, ref, viewer_id, lang)`: the card of a PO ("p") or SO ("s") as that
+    viewer sees it (None: a group's copy, no buttons); `compose_digest(day, lang)`: the daily
+    digest's messages. `language`: the company's, for bound chats that never said otherwise."""
+
+    render: Renderer
+    draw_card: DrawCard
+    compose_digest: ComposeDigest
+    language: str = "zh"
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    chat_id: int
+    thread_id: int  # 0: the chat itself
+    lang: str
+    viewer_id: int | None = None  # a person in their private chat: draws their own buttons
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: int
+    event: str
+    payload: dict[str, Any]
+
+
+async def route_pending(db: Database, deps: RouteDeps, now: datetime, limit: int = 200) -> int:
+    """Route up to `limit` pending outbox rows that are due, oldest first; returns how many were
+    routed. Each row (each low-stock batch) is one short transaction; a failure is logged, noted
+    on its row and does not stop the others. Several routers may run at once: on PostgreSQL a
+    row another one holds is skipped (FOR UPDATE SKIP LOCKED), and a row is only ever routed by
+    the transaction that moves it from pending to routed."""
+    due = await _due(db, now, limit)
+    low = [row_id for row_id, event in due if event == LOW_STOCK_EVENT]
+    batches = [[row_id] for row_id, event in due if event != LOW_STOCK_EVENT]
+    if low:
+        batches.append(low)
+    batches.sort(key=lambda ids: ids[0])
+    routed = 0
+    for ids in batches:
+        try:
+            routed += await _route(db, deps, now, ids)
+        except Exception as exc:  # one bad row must not hold back every alert behind it
+            log.exception("routing outbox %s failed", ids[0] if len(ids) == 1 else f"{ids[0]}…{ids[-1]}")
+            await _failed(db, ids, now, exc, deps.max_attempts)
+    return routed
+
+
+async def _due(db: Database, now: datetime, limit: int) -> list[tuple[int, str]]:
+    o = outbox.c
+    async with db.reading() as conn:
+        query = select(o.id, o.kind).where(o.status == "pending", o.next_attempt_at <= now).order_by(o.id).limit(limit)
+        return [(r.id, r.kind) for r in (await conn.execute(query)).all()]
+
+
+async def _route(db: Database, deps: RouteDeps, now: datetime, ids: list[int]) -> int:
+    async with SqlUnitOfWork(db) as uow:
+        conn = uow.conn
+        o = outbox.c
+        claim = (
+            select(o.id, o.kind, o.payload)
+            .where(o.id.in_(ids), o.status == "pending")
+            .order_by(o.id)
+            .with_for_update(skip_locked=True)
+        )
+        rows = [_Row(r.id, r.kind, dict(r.payload)) for r in (await conn.execute(claim)).all()]
+        if not rows:
+            return 0
+        if rows[0].event == LOW_STOCK_EVENT:
+            messages = await _low_stock(conn, deps, rows)
+        else:
+            messages = await _one(conn, deps, rows[0])
+        await enqueue(conn, messages, now)
+        await conn.execute(update(outbox).where(o.id.in_([r.id for r in rows]), o.status == "pending").values(status="routed"))
+        await uow.commit()
+        return len(rows)
+
+
+async def _failed(db: Database, ids: list[int], now: datetime, exc: Exception, max_attempts: int) -> None:
+    o = outbox.c
+    async with SqlUnitOfWork(db) as uow:
+        for row_id in ids:
+            attempts = int(await uow.conn.scalar(select(o.attempts).where(o.id == row_id)) or 0) + 1
+            await uow.conn.execute(
+                update(outbox)
+                .where(o.id == row_id, o.status == "pending")
+                .values(
+                    attempts=attempts,
+                    status="dead" if attempts >= max_attempts else "pending",
+                    next_attempt_at=now + RETRY_AFTER * 2 ** (attempts - 1),
+                    last_error=f"{type(exc).__name__}: {exc}"[:1000],
+                )
+            )
+        await uow.commit()
+
+
+# --- whom -------------------------------------------------------------------------------------
+
+
+async def _po_facts(conn: AsyncConnection, number: str) -> dict[str, Any]:
+    """What routing adds from the PO as it is now (domain.alerts.audience says what for)."""
+    p, d = purchase_orders.c, po_decisions.c
+    po = (
+        await conn.execute(select(p.id, p.status, p.created_by, p.approver_roles, p.approval_round).where(p.number == number))
+    ).first()
+    if po is None:
+        return {"approver_roles": []}
+    decided = (await conn.scalars(select(d.user_id).where(d.po_id == po.id, d.round == po.approval_round, d.approve))).all()
+    pending = po.status == "pending_approval"
+    return {
+        "created_by": po.created_by,
+        "approver_roles": [r for r in po.approver_roles.split(",") if r] if pending else [],
+        "decided": list(decided),
+    }
+
+
+async def _targets(conn: AsyncConnection, who: Audience, language: str) -> list[Target]:
+    """Bound chats and topics, then the people concerned; each chat or topic once."""
+    found: dict[tuple[int, int], Target] = {}
+    ct = chat_targets.c
+    inactive = set((await conn.scalars(select(ct.chat_id).where(ct.active.is_(False)))).all())
+    if who.groups:
+        b = alert_bindings.c
+        query = (
+            select(b.chat_id, b.thread_id, ct.language)
+            .outerjoin(chat_targets, ct.chat_id == b.chat_id)
+            .where(b.kind == who.kind.value)
+            .order_by(b.chat_id, b.thread_id)
+        )
+        for r in (await conn.execute(query)).all():
+            if r.chat_id not in inactive:
+                found[(r.chat_id, r.thread_id)] = Target(r.chat_id, r.thread_id, r.language or language)
+    if who.roles or who.users:
+        u, m = users.c, alert_mutes.c
+        muted = set((await conn.scalars(select(m.user_id).where(m.kind == who.kind.value))).all())
+        for r in (await conn.execute(select(u.id, u.roles, u.language).where(u.active.is_(True)).order_by(u.id))).all():
+            roles = {Role(n) for n in r.roles.split(",") if n}
+            wanted = r.id in who.users or bool(roles & who.roles)
+            if wanted and r.id not in who.exclude and r.id not in muted and r.id not in inactive:
+                found.setdefault((r.id, 0), Target(r.id, 0, r.language, viewer_id=r.id))
+    return list(found.values())
+
+
+async def _names(conn: AsyncConnection, ids: Iterable[object]) -> dict[int, str]:
+    wanted = {i for i in ids if isinstance(i, int)}
+    if not wanted:
+        return {}
+    rows = (await conn.execute(select(users.c.id, users.c.name).where(users.c.id.in_(sorted(wanted))))).all()
+    return {r.id: r.name for r in rows}
+
+
+# --- what -------------------------------------------------------------------------------------
+
+
+async def _one(conn: AsyncConnection, deps: RouteDeps, row: _Row) -> list[NewDelivery]:
+    payload = row.payload
+    if row.event in ("ApprovalReminder", "PurchaseOrderApprovalGiven"):
+        payload = {**payload, **await _po_facts(conn, str(payload["ref"]))}
+    who = audience(row.event, payload)
+    if who is None:
+        return []
+    targets = await _targets(conn, who, deps.language)
+    names = await _names(conn, [payload.get("actor_id")])
+    drawn: dict[tuple[int | None, str], list[OutMessage]] = {}
+    out: list[NewDelivery] = []
+    for target in targets:
+        # Groups share one drawing per language; a person's card has their own buttons.
+        key = (target.viewer_id if who.kind in _PERSONAL_DRAWINGS else None, target.lang)
+        if key not in drawn:
+            drawn[key] = await _draw(deps, who.kind, row.event, payload, names, key[0], target.lang)
+        out += _deliveries(row.id, who.kind, target, drawn[key])
+    return out
+
+
+# Kinds whose message depends on who reads it (buttons only they may press).
+_PERSONAL_DRAWINGS = {AlertKind.APPROVAL_REQUEST, AlertKind.APPROVAL_REMINDER}
+
+
+async def _draw(
+    deps: RouteDeps,
+    kind: AlertKind,
+    event: str,
+    payload: Mapping[str, Any],
+    names: Mapping[int, str],
+    viewer: int | None,
+    lang: str,
+) -> list[OutMessage]:
+    ref = str(payload["ref"])
+    match kind:
+        case AlertKind.APPROVAL_REQUEST:
+            return [_as_card(await deps.draw_card("p", ref, viewer, lang), ref)]
+        case AlertKind.APPROVAL_REMINDER:
+            note = deps.render.render("alerts/approval_reminder.html", lang, e=payload)
+            card = _as_card(await deps.draw_card("p", ref, viewer, lang), ref)
+            joined = f"{note}\n\n{card.text}"
+            if card.photo is None and visible_length(joined) <= TEXT_LIMIT:
+                return [replace(card, text=joined)]
+            return [OutMessage(note), card]
+        case AlertKind.DAILY_DIGEST:
+            return list(await deps.compose_digest(date.fromisoformat(str(payload["day"])), lang))
+    actor = payload.get("actor_id")
+    who = names.get(actor) if isinstance(actor, int) else None
+    text = deps.render.render(f"alerts/{kind.value}.html", lang, event=event, e=payload, who=who)
+    return [OutMessage(text)]
+
+
+def _as_card(message: OutMessage, ref: str) -> OutMessage:
+    """Remembered as a card copy once sent, so the decision edits it in place later."""
+    return message if message.card is not None else replace(message, card=("p", ref))
+
+
+def _deliveries(outbox_id: int, kind: AlertKind, target: Target, messages: Sequence[OutMessage]) -> list[NewDelivery]:
+    return [
+        NewDelivery(
+            chat_id=target.chat_id,
+            thread_id=target.thread_id,
+            text=m.text,
+            lang=target.lang,
+            kind=kind.value,
+            markup=m.markup,
+            photo=m.photo,
+            card=m.card,
+            viewer_id=target.viewer_id,
+            outbox_id=outbox_id,
+            part=part,
+        )
+        for part, m in enumerate(messages)
+    ]
+
+
+# --- low stock, in batches --------------------------------------------------------------------
+
+
+async def _low_stock(conn: AsyncConnection, deps: RouteDeps, rows: Sequence[_Row]) -> list[NewDelivery]:
+    """Every target gets one list of the items in `rows` that concern it, split in parts."""
+    per_target: dict[Target, list[dict[str, Any]]] = {}
+    targets: dict[Audience, list[Target]] = {}  # every row has the same audience: ask once
+    for row in rows:
+        who = audience(row.event, row.payload)
+        if who is None:
+            continue
+        if who not in targets:
+            targets[who] = await _targets(conn, who, deps.language)
+        for target in targets[who]:
+            per_target.setdefault(target, []).append(row.payload)
+    out: list[NewDelivery] = []
+    for target, found in per_target.items():
+        parts = low_stock_messages(deps.render, target.lang, found)
+        out += _deliveries(rows[0].id, AlertKind.LOW_STOCK, target, [OutMessage(p) for p in parts])
+    return out
+
+
+def low_stock_messages(render: Renderer, lang: str, found: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The items as a list under a title, cut on item boundaries so that each part (with its
+    own title) stays under Telegram's 4,096 characters."""
+    lines = [render.render("alerts/low_stock_line.html", lang, e=e) for e in sorted(found, key=lambda e: str(e["ref"]))]
+    # Room for the longest title any part can get (the counts only grow the text a little).
+    room = TEXT_LIMIT - visible_length(render.render("alerts/low_stock.html", lang, count=len(lines), part=99, parts=99)) - 2
+    chunks: list[list[str]] = [[]]
+    used = 0
+    for line in lines:
+        size = visible_length(line) + 1
+        if chunks[-1] and used + size > room:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(line)
+        used += size
+    parts = len(chunks)
+    return [
+        render.render("alerts/low_stock.html", lang, count=len(lines), part=i + 1, parts=parts) + "\n" + "\n".join(chunk)
+        for i, chunk in enumerate(chunks)
+    ]

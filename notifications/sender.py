@@ -1,0 +1,290 @@
+"""The one sender: drains the delivery queue through a Transport, under the flood limits.
+
+What it guarantees:
+- Per chat, messages go out in the order they were queued; a message waiting for a retry holds
+  back the later ones of its chat, never those of other chats. Among chats, the one the pacer
+  lets go soonest goes next, so a group at its 20-a-minute limit does not hold back people.
+- The pacer's limits are never exceeded (see notifications/pacer.py); a 429 holds the chat for
+  its retry_after (and is not counted as a failure).
+- Network and server errors are retried with doubling waits (capped by max_backoff_seconds)
+  until max_attempts; a 400 is dead at once with Telegram's reason; a 403 marks the chat
+  inactive, drops what waits for it and tells the admins once; a migrated group gets its
+  bindings, target and queue moved and the message is sent again to the new id.
+- At least once: a crash between a send and its recording sends that one message again after
+  the claim's lease ends (logged as a possible duplicate); nothing else is sent twice.
+- One bad delivery never stops the loop; each outcome is one log line on "caixiao.sender"
+  with ids only.
+
+Sending is sequential: the next send starts when the previous one has been answered. That keeps
+the limits exact whatever the latency, at the price of a rate of at most 1/RTT overall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import json
+import logging
+import math
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from notifications.clocks import SenderClock, SystemClock
+from notifications.i18n import pick_language, t
+from notifications.pacer import Limits, Pacer
+from notifications.transport import BadRequest, Forbidden, MigratedTo, RetryAfter, TransientError, Transport
+from storage import deliveries as queue
+from storage.database import Database
+from storage.deliveries import IN_FLIGHT, Delivery
+
+log = logging.getLogger("caixiao.sender")
+
+# A claim outlives a send and the longest wait the pacer imposes on a chat we keep (a group's
+# minute); if a sender dies, its chat is picked up by another (or after a restart) this late.
+LEASE = timedelta(seconds=120)
+
+
+class SenderSettings(Protocol):
+    """bot.config.SenderConfig satisfies this."""
+
+    @property
+    def per_chat_per_second(self) -> int: ...
+    @property
+    def per_group_per_minute(self) -> int: ...
+    @property
+    def global_per_second(self) -> int: ...
+    @property
+    def max_backoff_seconds(self) -> float: ...
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def poll_seconds(self) -> float: ...
+
+
+def make_pacer(config: SenderSettings, clock: SenderClock) -> Pacer:
+    limits = Limits(config.per_chat_per_second, config.per_group_per_minute, config.global_per_second)
+    return Pacer(limits, clock.monotonic, clock.sleep)
+
+
+def card_digest(text: str, markup: dict[str, object] | None) -> str:
+    """bot.copies.digest() of the message as sent: the keyboard is stored as
+    model_dump(mode="json", exclude_none=True), whose compact dump is model_dump_json()."""
+    dumped = json.dumps(markup, separators=(",", ":"), ensure_ascii=False) if markup else ""
+    return hashlib.sha1(f"{text}\x00{dumped}".encode(), usedforsecurity=False).hexdigest()
+
+
+def backoff(attempts: int, cap: float) -> float:
+    """Seconds before try number attempts + 1: 2, 4, 8, … up to cap."""
+    return min(cap, 2.0 ** min(attempts, 30))
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        config: SenderSettings,
+        clock: SenderClock | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self.db, self.transport, self.config = db, transport, config
+        self.clock: SenderClock = clock or SystemClock()
+        # One pacer for the sender's life: windows must span passes.
+        self.pacer = pacer or make_pacer(config, self.clock)
+        self._retry_due = math.inf  # when the earliest retry this pass scheduled falls due (monotonic)
+        self._owned: dict[int, datetime] = {}  # delivery id -> token of a lease we took
+
+    async def deliver_ready(self, stop: asyncio.Event | None = None, wake: asyncio.Event | None = None) -> int:
+        """One pass: send everything that is ready (waiting for the pacer as needed, and picking
+        up what becomes ready meanwhile) until nothing is; returns how many were sent. New work
+        is looked for when `wake` is set, when a retry we scheduled falls due, and at least every
+        poll_seconds."""
+        heads: dict[int, Delivery] = {}  # chat -> its next delivery (seen, or leased by us)
+        sent, look_at = 0, -math.inf
+        self._retry_due = math.inf
+        while stop is None or not stop.is_set():
+            now = self.clock.monotonic()
+            chat, wait = self._next_chat(heads)
+            if chat is None or now >= min(look_at, self._retry_due) or (wake is not None and wake.is_set()):
+                if wake is not None:
+                    wake.clear()
+                self._retry_due = math.inf
+                for head in await queue.ready_heads(self.db, self.clock.now(), skip=heads.keys()):
+                    heads.setdefault(head.chat_id, head)
+                look_at = self.clock.monotonic() + self.config.poll_seconds
+                if not heads:
+                    break
+                continue
+            if wait > 0:
+                until = min(now + wait, look_at, self._retry_due)
+                await self._nap(max(until - now, 0.0), stop, wake)
+                continue
+            delivered, following = await self._deliver(heads.pop(chat))
+            sent += delivered
+            if following is not None:
+                heads[chat] = following
+                self._owned[following.id] = following.next_attempt_at
+        return sent
+
+    def _next_chat(self, heads: dict[int, Delivery]) -> tuple[int | None, float]:
+        if not heads:
+            return None, 0.0
+        chat = min(heads, key=lambda c: (self.pacer.ready_at(c), heads[c].id))
+        return chat, self.pacer.wait_for(chat)
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
+        """Pass after pass until `stop`; between passes sleeps until the next retry is due, for
+        poll_seconds at most, or until `wake` is set (routing queued something)."""
+        log.info("sender started")
+        while not stop.is_set():
+            if wake is not None:
+                wake.clear()  # set again during the pass: one more pass right away
+            pause = self.config.poll_seconds
+            try:
+                await self.deliver_ready(stop, wake)
+                due = await queue.next_due(self.db)
+                if due is not None:
+                    pause = min(pause, max(0.0, (due - self.clock.now()).total_seconds()))
+            except Exception:
+                # The database may be away for a moment; the queue keeps everything for later.
+                log.exception("sender pass failed; trying again in %.0f s", pause)
+            if pause > 0 and not stop.is_set():
+                await self._nap(pause, stop, wake)
+        log.info("sender stopped")
+
+    async def _nap(self, seconds: float, *events: asyncio.Event | None) -> None:
+        waiting = [e for e in events if e is not None]
+        if not waiting:
+            await self.clock.sleep(seconds)
+            return
+        tasks: list[asyncio.Task[object]] = [asyncio.ensure_future(_wait(e.wait())) for e in waiting]
+        tasks.append(asyncio.ensure_future(_wait(self.clock.sleep(seconds))))
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _deliver(self, seen: Delivery) -> tuple[int, Delivery | None]:
+        """Claim, send, record: (1 if sent, the chat's next delivery if we keep the chat)."""
+        now = self.clock.now()
+        if self._owned.pop(seen.id, None) == seen.next_attempt_at and seen.next_attempt_at - now >= LEASE / 2:
+            d: Delivery | None = seen  # leased to us when its predecessor was recorded, with time to spare
+        else:
+            d = await queue.claim(self.db, seen, now, now + LEASE)
+        if d is None:
+            return 0, None  # another sender has it, or it changed since we looked
+        if seen.last_error == IN_FLIGHT and d is not seen:
+            log.warning(
+                "delivery %d to chat %d: a sender stopped while sending it; sending again (may be a duplicate)", d.id, d.chat_id
+            )
+        self.pacer.begin(d.chat_id)
+        try:
+            message_id = await self._send(d)
+        except RetryAfter as exc:
+            self._ended(d)
+            self.pacer.hold(d.chat_id, exc.seconds)
+            await queue.reschedule(self.db, d, self.clock.now() + timedelta(seconds=exc.seconds), f"429: {exc}", failed=False)
+            self._due_in(exc.seconds)
+            log.info("delivery %d to chat %d: 429, held for %g s", d.id, d.chat_id, exc.seconds)
+            return 0, None
+        except MigratedTo as exc:
+            self._ended(d)
+            moved = await queue.migrate_chat(self.db, d.chat_id, exc.new_chat_id, self.clock.now())
+            log.info("delivery %d: chat %d migrated to %d; %d deliveries moved", d.id, d.chat_id, exc.new_chat_id, moved)
+            return 0, None
+        except Forbidden as exc:
+            self._ended(d)
+            reason = str(exc) or "forbidden"
+            told = await queue.deactivate_target(self.db, d.chat_id, reason, self.clock.now(), _notice(d.chat_id, reason))
+            log.warning(
+                "delivery %d to chat %d: dead, chat refuses the bot (403)%s", d.id, d.chat_id, "; admins told" if told else ""
+            )
+            return 0, None
+        except BadRequest as exc:
+            self._ended(d)
+            now = self.clock.now()
+            following = await queue.mark_dead(self.db, d, f"400: {exc.reason}", now, now + LEASE)
+            log.warning("delivery %d to chat %d: dead, 400 %s", d.id, d.chat_id, exc.reason)
+            return 0, following
+        except Exception as exc:
+            # TransientError, or a bug in a transport: either way the message deserves a retry.
+            self._ended(d)
+            if not isinstance(exc, TransientError):
+                log.exception("delivery %d to chat %d: unexpected error from the transport", d.id, d.chat_id)
+            await self._retry_later(d, f"{type(exc).__name__}: {exc}")
+            return 0, None
+        self._ended(d)
+        now = self.clock.now()
+        digest = card_digest(d.text, d.markup) if d.card_kind else ""
+        following = await queue.mark_sent(self.db, d, message_id, now, now + LEASE, digest)
+        log.info("delivery %d to chat %d (%s): sent as message %d", d.id, d.chat_id, d.kind, message_id)
+        return 1, following
+
+    def _due_in(self, seconds: float) -> None:
+        self._retry_due = min(self._retry_due, self.clock.monotonic() + seconds)
+
+    def _ended(self, d: Delivery) -> None:
+        self.pacer.end(d.chat_id)
+
+    async def _send(self, d: Delivery) -> int:
+        thread = d.thread_id or None
+        if d.photo is not None:
+            return await self.transport.send_photo(d.chat_id, thread, d.photo, d.text, d.markup)
+        return await self.transport.send_message(d.chat_id, thread, d.text, d.markup)
+
+    async def _retry_later(self, d: Delivery, error: str) -> None:
+        attempts = d.attempts + 1
+        now = self.clock.now()
+        if attempts >= self.config.max_attempts:
+            await queue.mark_dead(self.db, d, f"gave up after {attempts} attempts: {error}", now)
+            log.warning("delivery %d to chat %d: dead after %d attempts (%s)", d.id, d.chat_id, attempts, error)
+            return
+        wait = backoff(attempts, self.config.max_backoff_seconds)
+        await queue.reschedule(self.db, d, now + timedelta(seconds=wait), error, failed=True)
+        self._due_in(wait)
+        log.info("delivery %d to chat %d: attempt %d failed (%s); next in %g s", d.id, d.chat_id, attempts, error, wait)
+
+
+async def _wait(awaitable: Awaitable[object]) -> object:
+    return await awaitable
+
+
+def _notice(chat_id: int, reason: str) -> queue.NoticeRenderer:
+    def render(language: str, title: str | None) -> tuple[str, str]:
+        lang = pick_language(language, "zh")
+        chat = html.escape(f"{title} ({chat_id})" if title else str(chat_id))
+        return lang, t(lang, "sender.chat_inactive", chat=chat, reason=html.escape(reason))
+
+    return render
+
+
+async def deliver_ready(
+    db: Database,
+    transport: Transport,
+    config: SenderSettings,
+    clock: SenderClock | None = None,
+    *,
+    pacer: Pacer | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """One pass (see Sender.deliver_ready). Give consecutive passes the same `pacer`, or the
+    limits only hold within each pass."""
+    return await Sender(db, transport, config, clock, pacer).deliver_ready(stop)
+
+
+async def sender_loop(
+    db: Database,
+    transport: Transport,
+    config: SenderSettings,
+    clock: SenderClock | None = None,
+    *,
+    stop: asyncio.Event,
+    wake: asyncio.Event | None = None,
+) -> None:
+    """Deliver until `stop` is set, waking early when `wake` is set. Never raises for one bad
+    delivery or a passing database error."""
+    await Sender(db, transport, config, clock).run(stop, wake)

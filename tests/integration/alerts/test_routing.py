@@ -1,0 +1,255 @@
+"""Routing (ADR 0008 stage 2): each alert reaches the chats bound to its kind and the people it
+concerns, in their language, once; a failure mid-routing adds nothing. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from domain import commands as c
+from domain import events as ev
+from domain.alerts import ChatPlace, parse_kinds
+from notifications.messages import OutMessage
+from notifications.render import Renderer
+from notifications.router import RouteDeps, route_pending
+from storage.bindings import SqlAlertBindings
+from storage.tables import alert_mutes, chat_targets, deliveries, outbox, users
+from storage.uow import SqlUnitOfWork
+from tests.support import ADMIN, BUYER, MANAGER, MANAGER2, SALES, WAREHOUSE, World, q
+
+GROUP, TEAM = -100, -300  # a group in English; a forum whose topic 7 speaks Chinese
+TOPIC = 7
+Route = tuple[int, int, str]  # chat, topic, language
+
+
+@dataclass
+class Drawing:
+    """The bot layer's part, faked: records what it was asked to draw."""
+
+    cards: list[tuple[str, str, int | None, str]] = field(default_factory=list)
+    fail: BaseException | None = None
+
+    async def draw_card(self, kind: str, ref: str, viewer: int | None, lang: str) -> OutMessage:
+        if self.fail is not None:
+            raise self.fail
+        self.cards.append((kind, ref, viewer, lang))
+        buttons = {"inline_keyboard": [[{"text": "✅", "callback_data": f"po:ok:{ref}"}]]} if viewer else None
+        return OutMessage(f"card {ref} for {viewer} in {lang}", markup=buttons, card=(kind, ref))
+
+    async def compose_digest(self, day: date, lang: str) -> list[OutMessage]:
+        return [OutMessage(f"digest {day} {lang}"), OutMessage("chart", photo=b"\x89PNG")]
+
+    def deps(self) -> RouteDeps:
+        return RouteDeps(Renderer(ZoneInfo("Asia/Shanghai")), self.draw_card, self.compose_digest, language="zh")
+
+
+async def bind(world: World, chat: int, kinds: list[str], lang: str, topic: int = 0) -> None:
+    place = ChatPlace(chat, topic, "supergroup", "Team")
+    named = [k.value for k in parse_kinds(kinds)[0]]
+    await SqlAlertBindings(world.db).bind(place, named, ADMIN, lang, world.clock.now())
+
+
+async def speaks_english(world: World, *people: int) -> None:
+    async with SqlUnitOfWork(world.db) as uow:
+        await uow.conn.execute(update(users).where(users.c.id.in_(people)).values(language="en"))
+        await uow.commit()
+
+
+async def routed(world: World, drawing: Drawing) -> dict[str, set[Route]]:
+    """Route what is pending; the new deliveries by the event that caused them."""
+    async with world.db.reading() as conn:
+        seen = set((await conn.scalars(select(deliveries.c.id))).all())
+    await route_pending(world.db, drawing.deps(), world.clock.now())
+    out: dict[str, set[Route]] = defaultdict(set)
+    async with world.db.reading() as conn:
+        query = select(deliveries.c.id, deliveries.c.chat_id, deliveries.c.thread_id, deliveries.c.lang, outbox.c.kind).join(
+            outbox, outbox.c.id == deliveries.c.outbox_id
+        )
+        for r in (await conn.execute(query)).all():
+            if r.id not in seen:
+                out[r.kind].add((r.chat_id, r.thread_id, r.lang))
+    return dict(out)
+
+
+async def record(world: World, *events: ev.Event) -> None:
+    async with SqlUnitOfWork(world.db) as uow:
+        uow.record(events)
+        await uow.commit()
+
+
+def stamp(world: World, ref: str) -> dict[str, Any]:
+    return {"at": world.clock.now(), "actor_id": None, "source": "scheduler", "ref": ref}
+
+
+async def test_each_alert_reaches_its_chats_and_people_in_their_language(world: World) -> None:
+    await bind(world, GROUP, ["all"], "en")
+    await bind(world, TEAM, ["low_stock"], "zh", topic=TOPIC)
+    await speaks_english(world, BUYER, SALES)
+    drawing = Drawing()
+    approvers = {(ADMIN, 0, "zh"), (MANAGER, 0, "zh"), (MANAGER2, 0, "zh")}
+    group = (GROUP, 0, "en")
+
+    po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("A-1", q(100), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=po.number))
+    assert await routed(world, drawing) == {"PurchaseOrderSubmitted": {group} | approvers}
+    assert sorted(drawing.cards, key=str) == sorted(
+        [("p", po.number, None, "en"), *(("p", po.number, uid, "zh") for uid in (ADMIN, MANAGER, MANAGER2))], key=str
+    )
+
+    await world.do(c.ApprovePurchaseOrder(actor_id=MANAGER, po=po.number))
+    assert await routed(world, drawing) == {"PurchaseOrderApproved": {group, (BUYER, 0, "en"), (WAREHOUSE, 0, "zh")}}
+
+    await world.do(c.ReceiveGoods(actor_id=WAREHOUSE, po=po.number, lines=(("A-1", q(50)),)))
+    assert await routed(world, drawing) == {"GoodsReceived": {group, (BUYER, 0, "en")}}
+
+    so = await world.confirmed_so((("A-1", 60),))  # 50 reserved, 10 wait for the rest of the PO
+    await world.do(c.ReceiveGoods(actor_id=WAREHOUSE, po=po.number))
+    assert await routed(world, drawing) == {
+        "GoodsReceived": {group, (BUYER, 0, "en")},
+        "BackorderReserved": {group, (SALES, 0, "en")},
+    }
+
+    await world.do(c.ShipSalesOrder(actor_id=WAREHOUSE, so=so))
+    await world.do(c.AdjustStock(actor_id=WAREHOUSE, sku="A-1", delta=q(-30), reason="flood"))
+    assert await routed(world, drawing) == {
+        "SalesOrderShipped": {group, (SALES, 0, "en")},
+        "StockFellBelowReorderPoint": {group, (TEAM, TOPIC, "zh"), (BUYER, 0, "en")},
+    }
+
+    big = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("B-2", q(1000), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=big.number))
+    await world.do(c.ApprovePurchaseOrder(actor_id=MANAGER, po=big.number))  # one of two
+    await routed(world, drawing)
+    today = date(2026, 11, 23)
+    await record(
+        world,
+        ev.PurchaseOrderOverdue(
+            **stamp(world, po.number), day=today, supplier="ACME", expected=today, days_late=4, created_by=BUYER, escalate=True
+        ),
+        ev.SalesOrderOverdue(
+            **stamp(world, so), day=today, customer="SHOP", promised=today, days_late=1, created_by=SALES, escalate=False
+        ),
+        ev.ApprovalReminder(**stamp(world, big.number), slot="1", hours_waiting=25, created_by=BUYER, escalate=False),
+        ev.DailyDigestDue(**stamp(world, today.isoformat()), day=today),
+    )
+    assert await routed(world, drawing) == {
+        "PurchaseOrderOverdue": {group, (BUYER, 0, "en"), (MANAGER, 0, "zh"), (MANAGER2, 0, "zh")},
+        "SalesOrderOverdue": {group, (SALES, 0, "en")},
+        "ApprovalReminder": {group, (ADMIN, 0, "zh"), (MANAGER2, 0, "zh")},  # Mia approved already
+        "DailyDigestDue": {group},
+    }
+
+
+async def test_a_partial_approval_tells_only_the_buyer(world: World) -> None:
+    await bind(world, GROUP, ["decision"], "en")
+    po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("B-2", q(1000), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=po.number))
+
+    await world.do(c.ApprovePurchaseOrder(actor_id=MANAGER, po=po.number))
+
+    assert (await routed(world, Drawing())).get("PurchaseOrderApprovalGiven") == {(BUYER, 0, "zh")}
+
+
+async def test_texts_cards_and_digest_parts_are_stored_ready_to_send(world: World) -> None:
+    await bind(world, GROUP, ["approval_request", "daily_digest", "decision"], "en")
+    po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("A-1", q(100), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=po.number))
+    await world.do(c.RejectPurchaseOrder(actor_id=MANAGER, po=po.number, reason="too <dear>"))
+    day = date(2026, 11, 23)
+    await record(world, ev.DailyDigestDue(**stamp(world, day.isoformat()), day=day))
+
+    await routed(world, Drawing())
+
+    async with world.db.reading() as conn:
+        rows = (await conn.execute(select(deliveries).order_by(deliveries.c.id))).all()
+    to_manager = next(r for r in rows if r.chat_id == MANAGER)
+    assert (to_manager.card_kind, to_manager.card_ref, to_manager.viewer_id) == ("p", po.number, MANAGER)
+    assert to_manager.markup is not None and to_manager.status == "pending"
+    rejected = next(r for r in rows if r.chat_id == BUYER)
+    assert rejected.kind == "decision" and "Mia" in rejected.text and "too &lt;dear&gt;" in rejected.text
+    digest = [(r.part, r.text, r.photo) for r in rows if r.kind == "daily_digest"]
+    assert digest == [(0, f"digest {day} en", None), (1, "chart", b"\x89PNG")]
+
+
+async def test_muted_people_and_chats_that_refuse_the_bot_get_nothing(world: World) -> None:
+    await bind(world, GROUP, ["low_stock"], "en")
+    await bind(world, TEAM, ["low_stock"], "zh", topic=TOPIC)
+    async with SqlUnitOfWork(world.db) as uow:
+        await uow.conn.execute(insert(alert_mutes).values(user_id=BUYER, kind="low_stock"))
+        await uow.conn.execute(update(chat_targets).where(chat_targets.c.chat_id == GROUP).values(active=False))
+        await uow.commit()
+    await world.stock_in("A-1", 30)
+
+    await world.do(c.AdjustStock(actor_id=WAREHOUSE, sku="A-1", delta=q(-15), reason="flood"))
+
+    assert await routed(world, Drawing()) == {"StockFellBelowReorderPoint": {(TEAM, TOPIC, "zh")}}
+
+
+async def test_routing_twice_adds_nothing(world: World) -> None:
+    await bind(world, GROUP, ["all"], "en")
+    po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("A-1", q(100), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=po.number))
+    drawing = Drawing()
+    first = await route_pending(world.db, drawing.deps(), world.clock.now())
+    count = await world.count(deliveries)
+
+    again = await route_pending(world.db, drawing.deps(), world.clock.now())
+
+    assert (first, again) == (1, 0)
+    assert await world.count(deliveries) == count == 4
+    assert await world.count(outbox, outbox.c.status == "routed") == 1
+
+
+class PowerCut(BaseException):
+    """The process dying mid-routing: nothing after it runs."""
+
+
+async def test_a_crash_mid_routing_leaves_the_row_pending_and_adds_nothing(world: World) -> None:
+    """Catches a router that commits deliveries or the status before the whole row is routed."""
+    await bind(world, GROUP, ["approval_request"], "en")
+    po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("A-1", q(100), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=po.number))
+
+    with pytest.raises(PowerCut):
+        await route_pending(world.db, Drawing(fail=PowerCut()).deps(), world.clock.now())
+
+    assert await world.count(deliveries) == 0
+    assert await world.count(outbox, outbox.c.status == "pending", outbox.c.attempts == 0) == 1
+
+
+async def test_a_failing_row_is_retried_later_and_does_not_hold_back_the_others(world: World) -> None:
+    await bind(world, GROUP, ["approval_request", "decision"], "en")
+    po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("A-1", q(100), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=po.number))
+    await world.do(c.RejectPurchaseOrder(actor_id=MANAGER, po=po.number, reason="no"))
+    now = world.clock.now()
+
+    done = await route_pending(world.db, Drawing(fail=RuntimeError("card broke")).deps(), now)
+
+    assert done == 1  # the rejection: it needs no card
+    async with world.db.reading() as conn:
+        failed = (await conn.execute(select(outbox).where(outbox.c.kind == "PurchaseOrderSubmitted"))).one()
+    assert (failed.status, failed.attempts, failed.last_error) == ("pending", 1, "RuntimeError: card broke")
+    assert await route_pending(world.db, Drawing().deps(), now) == 0  # not due yet
+    assert await route_pending(world.db, Drawing().deps(), now + timedelta(minutes=2)) == 1
+    assert await world.count(deliveries, deliveries.c.kind == "approval_request") == 4
+
+
+async def test_a_row_that_always_fails_is_given_up(world: World) -> None:
+    po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("A-1", q(100), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=po.number))
+    broken = replace(Drawing(fail=RuntimeError("card broke")).deps(), max_attempts=2)
+    now: datetime = world.clock.now()
+
+    for _ in range(broken.max_attempts):
+        await route_pending(world.db, broken, now)
+        now += timedelta(days=1)
+
+    assert await world.count(outbox, outbox.c.status == "dead") == 1
+    assert await world.count(deliveries) == 0

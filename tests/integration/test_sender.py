@@ -1,0 +1,427 @@
+"""The sender against a recording Transport on a fake clock, on SQLite and PostgreSQL.
+
+Teeth — naive senders these tests catch:
+- draining the queue in plain id order (FIFO over all chats): people wait behind a group held at
+  20 a minute (test_a_group_at_its_limit_does_not_hold_back_people);
+- claiming every pending row ready now instead of each chat's head: the second message of a chat
+  overtakes the first while that one waits out a 429 or a backoff (test_a_429_...,
+  test_network_errors_...);
+- retrying a 429 at once or after a fixed pause shorter than retry_after (test_a_429_...);
+- treating a 403 like any failure: retries forever, or tells the admins once per message
+  (test_a_chat_that_blocked_the_bot_...);
+- sending a migrated group's messages to the old id again and again (test_a_migrated_group_...);
+- marking sent before sending, or claiming without a lease: a crash loses a message or two
+  senders send one twice (test_t6_..., test_two_senders_...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy import insert, select
+
+from bot.config import SenderConfig
+from bot.copies import digest
+from domain.master import Role, User
+from handlers.cards import Card
+from notifications.clocks import ScaledClock
+from notifications.sender import LEASE, Sender, deliver_ready, sender_loop
+from notifications.transport import BadRequest, Forbidden, MigratedTo, RetryAfter, TransientError
+from storage.cards import SqlCardCopies
+from storage.database import Database
+from storage.deliveries import NOTICE_KIND, NewDelivery, enqueue, statuses
+from storage.master_repos import SqlUsers
+from storage.tables import alert_bindings, chat_targets, deliveries
+from storage.uow import SqlUnitOfWork
+from tests.conftest import make_database
+
+ADMIN, ADMIN_EN, ANN, BO, CY = 1001, 1002, 2001, 2002, 2003
+GROUP, NEW_GROUP = -4001, -1009001
+
+
+class FakeClock:
+    """Time moves only when someone sleeps; stored and pacing times agree to the microsecond."""
+
+    def __init__(self) -> None:
+        self.current = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def monotonic(self) -> float:
+        return (self.current - datetime(2026, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1) / 1e6
+
+    async def sleep(self, seconds: float) -> None:
+        self.current += timedelta(microseconds=math.ceil(max(0.0, seconds) * 1e6))
+        await asyncio.sleep(0)
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+class Crash(BaseException):
+    """The process dies here: nothing in the sender may catch it."""
+
+
+@dataclass
+class Sent:
+    chat_id: int
+    thread_id: int | None
+    text: str
+    at: float
+    photo: bool = False
+
+
+@dataclass
+class RecordingTransport:
+    clock: FakeClock
+    script: dict[int, list[BaseException | None]] = field(default_factory=dict)  # per chat, per attempt
+    sent: list[Sent] = field(default_factory=list)
+    attempts: list[tuple[int, float]] = field(default_factory=list)
+    on_send: Callable[[], None] | None = None
+
+    async def send_message(self, chat_id: int, thread_id: int | None, text: str, markup: dict[str, Any] | None) -> int:
+        return await self._send(chat_id, thread_id, text, photo=False)
+
+    async def send_photo(
+        self, chat_id: int, thread_id: int | None, photo: bytes, caption: str, markup: dict[str, Any] | None
+    ) -> int:
+        return await self._send(chat_id, thread_id, caption, photo=True)
+
+    async def _send(self, chat_id: int, thread_id: int | None, text: str, photo: bool) -> int:
+        self.attempts.append((chat_id, self.clock.monotonic()))
+        await asyncio.sleep(0)
+        planned = self.script.get(chat_id)
+        outcome = planned.pop(0) if planned else None
+        if isinstance(outcome, Crash) and outcome.args == ("after send",):
+            self.sent.append(Sent(chat_id, thread_id, text, self.clock.monotonic(), photo))
+            raise outcome
+        if outcome is not None:
+            raise outcome
+        self.sent.append(Sent(chat_id, thread_id, text, self.clock.monotonic(), photo))
+        if self.on_send:
+            self.on_send()
+        return len(self.sent)
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [s.text for s in self.sent if s.chat_id == chat_id]
+
+    def times(self, chat_id: int) -> list[float]:
+        return [s.at for s in self.sent if s.chat_id == chat_id]
+
+
+CONFIG = SenderConfig()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def transport(clock: FakeClock) -> RecordingTransport:
+    return RecordingTransport(clock)
+
+
+@pytest.fixture
+async def lite(tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
+    """SQLite only, for what the SQL does not decide: the `db` fixture's PostgreSQL twin is kept
+    for claims, leases, SKIP LOCKED, deactivation and migration, where the dialects differ."""
+    database, _ = await make_database("sqlite", tmp_path)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def add(db: Database, clock: FakeClock, chat_id: int, *texts: str, **extra: Any) -> None:
+    async with SqlUnitOfWork(db) as uow:
+        await enqueue(uow.conn, [NewDelivery(chat_id, text, "en", "low_stock", **extra) for text in texts], clock.now())
+        await uow.commit()
+
+
+async def add_users(db: Database, people: Iterable[User]) -> None:
+    async with SqlUnitOfWork(db) as uow:
+        for user in people:
+            await SqlUsers(uow.conn).add(user)
+        await uow.commit()
+
+
+async def all_statuses(db: Database) -> list[tuple[str, int | None, str | None]]:
+    found = await statuses(db)
+    return [found[k] for k in sorted(found)]
+
+
+async def test_each_chat_gets_its_messages_in_order_and_a_slow_group_does_not_hold_back_people(
+    lite: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    start = clock.monotonic()
+    await add(lite, clock, GROUP, *[f"g{n}" for n in range(30)])
+    for person in (ANN, BO, CY):
+        await add(lite, clock, person, *[f"{person}-{n}" for n in range(3)])
+
+    sent = await deliver_ready(lite, transport, CONFIG, clock)
+
+    assert sent == 39
+    assert transport.texts(GROUP) == [f"g{n}" for n in range(30)]
+    assert transport.texts(ANN) == [f"{ANN}-{n}" for n in range(3)]
+    assert max(transport.times(CY)) - start <= 2  # not after the group's 30 (which needs > 60 s)
+    assert transport.times(GROUP)[20] - transport.times(GROUP)[0] >= 60
+    assert {s for s, _, _ in await all_statuses(lite)} == {"sent"}
+
+
+async def test_a_429_holds_the_chat_until_retry_after_and_keeps_its_order(
+    lite: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    transport.script[ANN] = [RetryAfter(5)]
+    start = clock.monotonic()
+    await add(lite, clock, ANN, "first", "second")
+    await add(lite, clock, BO, "other")
+
+    await run_until(lite, transport, clock, lambda: len(transport.sent) == 3)
+
+    assert transport.texts(ANN) == ["first", "second"]
+    assert transport.times(ANN)[0] >= start + 5
+    assert transport.times(BO)[0] == start  # other chats are not held
+    assert [at for chat, at in transport.attempts if chat == ANN][1] >= start + 5
+    async with lite.reading() as conn:
+        attempts = (await conn.execute(select(deliveries.c.attempts).order_by(deliveries.c.id))).scalars().all()
+    assert attempts == [1, 1, 1]  # a 429 is not the message's failure
+
+
+async def test_network_errors_are_retried_with_doubling_waits_and_hold_back_the_chat(
+    lite: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    transport.script[ANN] = [TransientError("timeout"), TransientError("502"), ValueError("a bug in a transport")]
+    start = clock.monotonic()
+    await add(lite, clock, ANN, "first", "second")
+    await add(lite, clock, BO, "other")
+
+    await run_until(lite, transport, clock, lambda: len(transport.sent) == 3)
+
+    tries = [at - start for chat, at in transport.attempts if chat == ANN]
+    assert tries[:4] == pytest.approx([0, 2, 2 + 4, 2 + 4 + 8], abs=0.01)
+    assert transport.texts(ANN) == ["first", "second"]
+    assert [s for s, _, _ in await all_statuses(lite)] == ["sent", "sent", "sent"]
+
+
+async def test_a_message_that_keeps_failing_is_given_up_after_max_attempts(
+    lite: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    transport.script[ANN] = [TransientError("down")] * 3
+    config = SenderConfig(max_attempts=3, max_backoff_seconds=5)
+    await add(lite, clock, ANN, "doomed", "next")
+
+    await run_until(lite, transport, clock, lambda: len(transport.sent) == 1, config)
+
+    assert transport.texts(ANN) == ["next"]
+    [doomed, after] = await all_statuses(lite)
+    assert doomed[0] == "dead" and "gave up after 3 attempts" in (doomed[2] or "")
+    assert after[0] == "sent"
+
+
+async def test_a_bad_request_is_dead_with_its_reason_and_the_chat_goes_on(
+    lite: Database, clock: FakeClock, transport: RecordingTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport.script[ANN] = [BadRequest("can't parse entities: unsupported start tag")]
+    await add(lite, clock, ANN, "<bad", "fine")
+
+    with caplog.at_level(logging.INFO, logger="caixiao.sender"):
+        sent = await deliver_ready(lite, transport, CONFIG, clock)
+
+    assert sent == 1 and transport.texts(ANN) == ["fine"]
+    [bad, fine] = await all_statuses(lite)
+    assert bad == ("dead", None, "400: can't parse entities: unsupported start tag")
+    assert fine[0] == "sent"
+    lines = [r.getMessage() for r in caplog.records if r.name == "caixiao.sender"]
+    assert len(lines) == 2 and not any("fine" in line or "<bad" in line for line in lines)  # ids, not content
+
+
+async def test_a_chat_that_blocked_the_bot_goes_inactive_and_the_admins_are_told_once(
+    db: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    await add_users(
+        db,
+        [
+            User(ADMIN, "Ada", frozenset({Role.ADMIN}), "zh"),
+            User(ADMIN_EN, "Al", frozenset({Role.MANAGER, Role.ADMIN}), "en"),
+            User(ANN, "Ann", frozenset({Role.SALES})),
+            User(BO, "Bo", frozenset({Role.ADMIN}), active=False),
+        ],
+    )
+    async with SqlUnitOfWork(db) as uow:
+        target = {"chat_id": GROUP, "chat_type": "group", "title": "Warehouse <A>", "language": "zh", "active": True}
+        await uow.conn.execute(insert(chat_targets).values(**target, updated_at=clock.now()))
+        await uow.commit()
+    transport.script[GROUP] = [Forbidden("Forbidden: bot was kicked from the group chat")] * 2
+    await add(db, clock, GROUP, "g1", "g2", "g3")
+    await add(db, clock, ANN, "a1")
+
+    await deliver_ready(db, transport, CONFIG, clock)
+    await add(db, clock, GROUP, "queued before routing saw it inactive")
+    await deliver_ready(db, transport, CONFIG, clock)
+
+    assert [c for c, _ in transport.attempts].count(GROUP) == 2  # one try per message that was tried, no retries
+    assert transport.texts(ANN) == ["a1"]
+    [zh_notice] = transport.texts(ADMIN)
+    [en_notice] = transport.texts(ADMIN_EN)
+    assert "Warehouse &lt;A&gt; (-4001)" in zh_notice and "无法" in zh_notice
+    assert "can no longer write to Warehouse &lt;A&gt;" in en_notice and "kicked" in en_notice
+    assert transport.texts(BO) == []
+    async with db.reading() as conn:
+        row = (await conn.execute(select(chat_targets).where(chat_targets.c.chat_id == GROUP))).one()
+        kinds = (await conn.execute(select(deliveries.c.kind, deliveries.c.status, deliveries.c.chat_id))).all()
+    assert not row.active and "kicked" in row.inactive_reason
+    assert {(s, k) for k, s, c in kinds if c == GROUP} == {("dead", "low_stock")}
+    assert sorted(c for k, s, c in kinds if k == NOTICE_KIND) == [ADMIN, ADMIN_EN]
+
+
+async def test_a_private_chat_that_blocked_the_bot_tells_the_other_admins(
+    lite: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    await add_users(lite, [User(ADMIN, "Ada", frozenset({Role.ADMIN})), User(ADMIN_EN, "Al", frozenset({Role.ADMIN}), "en")])
+    transport.script[ADMIN] = [Forbidden("Forbidden: bot was blocked by the user")]
+    await add(lite, clock, ADMIN, "to the admin who blocked us")
+
+    await deliver_ready(lite, transport, CONFIG, clock)
+
+    assert transport.texts(ADMIN) == [] and len(transport.texts(ADMIN_EN)) == 1
+
+
+async def test_a_migrated_group_gets_its_bindings_target_and_queue_moved_and_resent(
+    db: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    async with SqlUnitOfWork(db) as uow:
+        for kind in ("low_stock", "receipt"):
+            await uow.conn.execute(insert(alert_bindings).values(chat_id=GROUP, thread_id=0, kind=kind, created_at=clock.now()))
+        target = {"chat_id": GROUP, "chat_type": "group", "title": "Shop", "language": "en", "active": True}
+        await uow.conn.execute(insert(chat_targets).values(**target, updated_at=clock.now()))
+        await uow.commit()
+    transport.script[GROUP] = [MigratedTo(NEW_GROUP)]
+    await add(db, clock, GROUP, "m1", "m2", "m3")
+
+    sent = await deliver_ready(db, transport, CONFIG, clock)
+
+    assert sent == 3 and transport.texts(NEW_GROUP) == ["m1", "m2", "m3"] and transport.texts(GROUP) == []
+    async with db.reading() as conn:
+        bound = (await conn.execute(select(alert_bindings.c.chat_id, alert_bindings.c.kind))).all()
+        targets = (await conn.execute(select(chat_targets.c.chat_id, chat_targets.c.chat_type))).all()
+    assert sorted(bound) == [(NEW_GROUP, "low_stock"), (NEW_GROUP, "receipt")]
+    assert targets == [(NEW_GROUP, "supergroup")]
+
+
+async def test_a_sent_card_is_remembered_as_a_copy_that_a_refresh_sees_as_current(
+    lite: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="批准 ✅", callback_data="o:p:a:7:3")]])
+    card = Card("<b>PO-0007</b> 待审批", keyboard)
+    markup = keyboard.model_dump(mode="json", exclude_none=True)
+    await add(lite, clock, BO, card.text, markup=markup, card=("p", "PO-0007"), viewer_id=BO, thread_id=5)
+
+    await deliver_ready(lite, transport, CONFIG, clock)
+
+    [copy] = await SqlCardCopies(lite).of("p", "PO-0007")
+    assert (copy.chat_id, copy.message_id, copy.viewer_id, copy.lang) == (BO, 1, BO, "en")
+    assert copy.digest == digest(card)
+    assert transport.sent[0].thread_id == 5
+
+
+async def test_a_chart_goes_as_a_photo_with_its_caption(lite: Database, clock: FakeClock, transport: RecordingTransport) -> None:
+    await add(lite, clock, GROUP, "digest caption", photo=b"\x89PNG...")
+
+    await deliver_ready(lite, transport, CONFIG, clock)
+
+    assert transport.sent[0].photo and transport.sent[0].text == "digest caption" and transport.sent[0].thread_id is None
+
+
+async def test_t6b_a_crash_after_commit_before_the_send_is_sent_after_restart(
+    lite: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    transport.script[ANN] = [Crash("before send")]
+    await add(lite, clock, ANN, "one", "two")
+
+    with pytest.raises(Crash):
+        await deliver_ready(lite, transport, CONFIG, clock)
+    restarted = RecordingTransport(clock)
+    early = await deliver_ready(lite, restarted, CONFIG, clock)  # the dead sender's lease still holds
+    clock.advance(LEASE.total_seconds())
+    late = await deliver_ready(lite, restarted, CONFIG, clock)
+
+    assert (early, late) == (0, 2)
+    assert transport.texts(ANN) == [] and restarted.texts(ANN) == ["one", "two"]
+
+
+async def test_t6c_a_crash_after_the_send_before_marking_it_resends_that_one_message_only(
+    db: Database, clock: FakeClock, transport: RecordingTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    await add(db, clock, ANN, "one", "two", "three")
+    await add(db, clock, BO, "b1", "b2")
+    transport.script[ANN] = [None, Crash("after send")]
+
+    with pytest.raises(Crash):
+        await deliver_ready(db, transport, CONFIG, clock)
+    clock.advance(LEASE.total_seconds())
+    with caplog.at_level(logging.WARNING, logger="caixiao.sender"):
+        await deliver_ready(db, transport, CONFIG, clock)
+
+    assert transport.texts(ANN) == ["one", "two", "two", "three"]  # one duplicate, in order
+    assert transport.texts(BO) == ["b1", "b2"]
+    assert any("may be a duplicate" in r.getMessage() for r in caplog.records)
+    assert {s for s, _, _ in await all_statuses(db)} == {"sent"}
+
+
+async def test_two_senders_share_the_queue_and_send_each_message_once_in_order(db: Database, clock: FakeClock) -> None:
+    chats = [ANN, BO, CY, 2004, 2005, 2006, GROUP, -4002]
+    for chat in chats:
+        await add(db, clock, chat, *[f"{chat}:{n}" for n in range(6)])
+    transport = RecordingTransport(clock)
+
+    counts = await asyncio.gather(*(deliver_ready(db, transport, CONFIG, clock) for _ in range(2)))
+
+    assert sum(counts) == 48
+    for chat in chats:
+        assert transport.texts(chat) == [f"{chat}:{n}" for n in range(6)]
+        assert all(b - a >= 1 for a, b in zip(transport.times(chat), transport.times(chat)[1:], strict=False))
+
+
+async def test_the_loop_wakes_when_told_and_stops_when_told(lite: Database) -> None:
+    clock = ScaledClock(1)
+    transport = RecordingTransport(FakeClock())
+    stop, wake = asyncio.Event(), asyncio.Event()
+    delivered = asyncio.Event()
+    transport.on_send = delivered.set
+    loop = asyncio.create_task(sender_loop(lite, transport, SenderConfig(poll_seconds=600), clock, stop=stop, wake=wake))
+    await asyncio.sleep(0.05)
+
+    await add(lite, FakeClock(), ANN, "hello")  # queued in the past: ready at once
+    wake.set()
+    async with asyncio.timeout(3):
+        await delivered.wait()
+    stop.set()
+    async with asyncio.timeout(3):
+        await loop
+
+    assert transport.texts(ANN) == ["hello"]
+
+
+async def run_until(
+    db: Database,
+    transport: RecordingTransport,
+    clock: FakeClock,
+    done: Callable[[], bool],
+    config: SenderConfig = CONFIG,
+) -> None:
+    """sender_loop on the fake clock (every pause passes at once) until `done`."""
+    stop = asyncio.Event()
+    transport.on_send = lambda: stop.set() if done() else None
+    async with asyncio.timeout(10):
+        await Sender(db, transport, config, clock).run(stop)
