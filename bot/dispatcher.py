@@ -78,7 +78,8 @@ def build_dispatcher(app: App, bot: Bot, storage: BaseStorage | None = None) -> 
     dp = Dispatcher(storage=storage, events_isolation=build_isolation(app, storage))
     dp.update.outer_middleware(SeenUpdates())
     dp.update.outer_middleware(UpdateKey())
-    actor = Actor(reads, app.settings.company.language)
+    preferences = SqlPreferences(app.db)
+    actor = Actor(reads, app.settings.company.language, preferences=preferences)
     for observer in (dp.message, dp.callback_query, dp.inline_query):
         observer.outer_middleware(actor)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
@@ -94,7 +95,7 @@ def build_dispatcher(app: App, bot: Bot, storage: BaseStorage | None = None) -> 
         alert_bindings=AlertSubscriptions(SqlAlertBindings(app.db), app.bus.env.clock),
         jobs=JobBoard(app.db, Plan.from_settings(app.settings), app.bus.env.clock.now),
         transfers=ChatTransfers(app.db, app.bus, bot, render.timezone),
-        preferences=SqlPreferences(app.db),
+        preferences=preferences,
         actors=actor,
     )
     return dp

@@ -1,5 +1,6 @@
 """Middlewares only inject (who is acting, in which language) and guard (a redelivered update
-is dropped). None of them writes to the database."""
+is dropped). The only write: a person's language when their app's changed and they never chose
+one in /settings (alerts need it stored)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -14,7 +16,7 @@ from aiogram.types import CallbackQuery, InlineQuery, Message, TelegramObject, U
 from aiogram.types import User as TelegramUser
 
 from domain.master import User
-from domain.ports import Reads
+from domain.ports import Preferences, Reads
 from notifications.i18n import pick_language, t
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -74,8 +76,8 @@ class Actor(BaseMiddleware):
     """Loads the acting person's registration (a read) and picks their language. Unregistered
     or deactivated people get a polite refusal with their Telegram id, and nothing else."""
 
-    def __init__(self, reads: Reads, default_language: str, ttl: float = 10.0) -> None:
-        self.reads, self.default_language, self.ttl = reads, default_language, ttl
+    def __init__(self, reads: Reads, default_language: str, ttl: float = 10.0, preferences: Preferences | None = None) -> None:
+        self.reads, self.default_language, self.ttl, self.preferences = reads, default_language, ttl, preferences
         # Seconds-old registrations are fine for choosing buttons and language; every change
         # re-reads the person inside its own transaction, so a role removed a moment ago counts.
         self._known: dict[int, tuple[User, float]] = {}
@@ -111,6 +113,12 @@ class Actor(BaseMiddleware):
         if user is None or not user.active:
             await _refuse(event, t(lang, "access.unregistered" if user is None else "access.inactive", id=sender.id))
             return None
+        if self.preferences is not None and not user.language_chosen and user.language != lang:
+            # The one write this middleware makes, once per change of the app's language:
+            # alerts reach people when they are not talking to the bot, in the stored language.
+            await self.preferences.follow_app_language(user.id, lang)
+            user = replace(user, language=lang)
+            self._known[user.id] = (user, time.monotonic() + self.ttl)
         data["actor"] = user
         return await handler(event, data)
 

@@ -225,6 +225,11 @@ class Preferences(Protocol):
         """Store the language and remember it was chosen (it then wins over the Telegram app's)."""
         ...
 
+    async def follow_app_language(self, user_id: int, language: str) -> None:
+        """Store the Telegram app's language for someone who never chose one in /settings, so
+        alerts (sent when they are not talking to the bot) speak it too."""
+        ...
+
     async def muted(self, user_id: int) -> frozenset[str]:
         """The alert kinds this person turned off."""
         ...

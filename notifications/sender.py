@@ -137,6 +137,9 @@ class Sender:
     async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
         """Pass after pass until `stop`; between passes sleeps until the next retry is due, for
         poll_seconds at most, or until `wake` is set (routing queued something)."""
+        # SQLite: the only sender on this database, so leases left are a dead process's.
+        if self.db.is_sqlite and (released := await queue.release_leases(self.db, self.clock.now())):
+            log.warning("released %d deliveries leased before a restart; each may be sent twice", released)
         log.info("sender started")
         while not stop.is_set():
             if wake is not None:

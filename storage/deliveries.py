@@ -187,6 +187,20 @@ async def claim(db: Database, delivery: Delivery, now: datetime, until: datetime
     return _replace_token(delivery, until)
 
 
+async def release_leases(db: Database, now: datetime) -> int:
+    """Free every lease at start-up where this process is the only sender (SQLite: one process
+    per database). Their holder died with the last process; without this a chat would wait for
+    the lease to run out. What they held may have been sent already: at least once, never lost."""
+    async with SqlUnitOfWork(db) as uow:
+        result = await uow.conn.execute(
+            update(deliveries)
+            .where(d.status == "pending", d.last_error == IN_FLIGHT, d.next_attempt_at > now)
+            .values(next_attempt_at=now)
+        )
+        await uow.commit()
+    return result.rowcount or 0
+
+
 def _replace_token(delivery: Delivery, token: datetime) -> Delivery:
     return replace(delivery, next_attempt_at=token, last_error=IN_FLIGHT)
 

@@ -26,6 +26,16 @@ class SqlPreferences:
             if not done.rowcount:
                 raise NotFound("user", user_id)
 
+    async def follow_app_language(self, user_id: int, language: str) -> None:
+        if language not in LANGUAGES:
+            return
+        async with self.db.write_engine.begin() as conn:
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user_id, users.c.language_chosen.is_(False), users.c.language != language)
+                .values(language=language)
+            )
+
     async def muted(self, user_id: int) -> frozenset[str]:
         async with self.db.reading() as conn:
             kinds = (await conn.scalars(select(alert_mutes.c.kind).where(alert_mutes.c.user_id == user_id))).all()

@@ -70,3 +70,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         reasons[reason.removeprefix("Skipped: ")] = reasons.get(reason.removeprefix("Skipped: "), 0) + 1
     for reason, count in sorted(reasons.items()):
         terminalreporter.write_line(f"SKIPPED {count} test(s): {reason}", yellow=True)
+
+
+# The longest tests start first: two workers then finish together instead of one of them
+# running a long test alone at the end (about a minute less wall time on two cores).
+LONG_FIRST = (
+    "tests/integration/test_random_ops.py",
+    "tests/e2e/",
+    "tests/integration/test_races.py",
+    "tests/integration/test_bench_smoke.py",
+    "tests/emulator/test_sender_flood.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    items.sort(key=lambda item: 0 if item.nodeid.startswith(LONG_FIRST) else 1)

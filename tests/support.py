@@ -130,12 +130,15 @@ class World:
 
 
 async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table in primary-key order: two equal snapshots mean nothing changed."""
-    from storage.tables import metadata
+    """Every row of every table in primary-key order: two equal snapshots mean nothing changed.
+    A person's language as their Telegram app reports it is left out: the bot learns it from any
+    message (bot.middlewares.Actor), which is not a change anyone made."""
+    from storage.tables import metadata, users
 
     out: dict[str, list[tuple[Any, ...]]] = {}
     async with db.reading() as conn:
         for table in metadata.sorted_tables:
-            query = select(table).order_by(*table.primary_key.columns)
+            columns = [c for c in table.columns if c is not users.c.language]
+            query = select(*columns).order_by(*table.primary_key.columns)
             out[table.name] = [tuple(row) for row in (await conn.execute(query)).all()]
     return out

@@ -37,6 +37,7 @@ class BotProcess:
         self.port = free_port()
         self.proc: asyncio.subprocess.Process | None = None
         self.output = b""
+        self.extra: dict[str, str] = {}  # more configuration, as CAIXIAO_<SECTION>__<KEY>
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAIXIAO_") or k.startswith("CAIXIAO_TEST_")}
@@ -47,7 +48,7 @@ class BotProcess:
             "CAIXIAO_DATABASE__URL": self.db_url,
             "CAIXIAO_ACCESS__ADMINS": str(ADMIN),
             "CAIXIAO_LOG_LEVEL": "WARNING",
-        }
+        } | self.extra
         if self.mode == "webhook":
             env |= {
                 "CAIXIAO_TELEGRAM__WEBHOOK_URL": f"http://127.0.0.1:{self.port}/telegram",
