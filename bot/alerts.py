@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -69,24 +69,50 @@ async def route_loop(app: App, deps: RouteDeps, stop: asyncio.Event, routed: asy
                 await stop.wait()
 
 
+async def supervised(name: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+    """Run a loop until `stop`; if it dies of a bug, say so loudly and start it again (with a
+    growing pause) rather than leave alerts silently stopped."""
+    pause = 1.0
+    while not stop.is_set():
+        try:
+            await run()
+        except Exception:
+            log.exception("%s died; restarting in %.0f s", name, pause)
+        else:
+            if stop.is_set():
+                return
+            log.error("%s returned before shutdown; restarting in %.0f s", name, pause)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(pause):
+                await stop.wait()
+        pause = min(pause * 2, 60.0)
+
+
 @asynccontextmanager
 async def alerts_running(app: App, bot: Bot) -> AsyncIterator[None]:
     """Route, send and schedule until the block ends. With several instances on PostgreSQL
     each routes and sends (SKIP LOCKED shares the work) and one leads the scheduler."""
     await apply_configured_bindings(app.db, app.settings.alerts)
     stop, routed = asyncio.Event(), asyncio.Event()
+    deps, transport = route_deps(app), AiogramTransport(bot)
+    scheduler = await start_scheduler(app.db, app.settings)
     tasks = [
-        asyncio.create_task(route_loop(app, route_deps(app), stop, routed), name="alerts-router"),
+        asyncio.create_task(supervised("router", lambda: route_loop(app, deps, stop, routed), stop), name="alerts-router"),
         asyncio.create_task(
-            sender_loop(app.db, AiogramTransport(bot), app.settings.sender, stop=stop, wake=routed), name="alerts-sender"
+            supervised("sender", lambda: sender_loop(app.db, transport, app.settings.sender, stop=stop, wake=routed), stop),
+            name="alerts-sender",
         ),
     ]
-    scheduler = await start_scheduler(app.db, app.settings)
     try:
         yield
     finally:
         stop.set()
-        await scheduler.stop()
-        for task in tasks:
-            with contextlib.suppress(Exception):
-                await task
+        try:
+            await scheduler.stop()
+        finally:
+            done, pending = await asyncio.wait(tasks, timeout=15)
+            for task in pending:  # a send stuck on the network: the lease brings it back later
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("%s ended with %r", task.get_name(), task.exception())

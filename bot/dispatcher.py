@@ -34,6 +34,7 @@ from storage.cards import SqlCardCopies
 from storage.fsm import SqlFsmStorage
 from storage.reads import SqlReads
 from storage.settings import SqlPreferences
+from storage.targets import SqlChatTargets
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -96,6 +97,7 @@ def build_dispatcher(app: App, bot: Bot, storage: BaseStorage | None = None) -> 
         jobs=JobBoard(app.db, Plan.from_settings(app.settings), app.bus.env.clock.now),
         transfers=ChatTransfers(app.db, app.bus, bot, render.timezone),
         preferences=preferences,
+        chat_targets=SqlChatTargets(app.db),
         actors=actor,
     )
     return dp

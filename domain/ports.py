@@ -237,6 +237,13 @@ class Preferences(Protocol):
     async def set_muted(self, user_id: int, kind: str, muted: bool) -> None: ...
 
 
+class ChatTargets(Protocol):
+    async def reachable(self, chat_id: int, at: datetime) -> bool:
+        """The bot may write to this chat again (a person unblocked it or sent /start, a group
+        let it back in): alerts go there again. True when it had been marked unreachable."""
+        ...
+
+
 class AlertBindings(Protocol):
     """Which alert kinds each group chat or forum topic receives (besides the people each
     alert concerns), and the chats alerts are delivered to. Writes are idempotent."""

@@ -45,6 +45,7 @@ def routers() -> list[Router]:
         inline,
         item,
         jobs,
+        membership,
         new_order,
         partners,
         po,
@@ -61,6 +62,7 @@ def routers() -> list[Router]:
     # the fallback (lines nobody waits for, unknown commands) comes after everything.
     return [
         errors.router(),
+        membership.router(),
         start.router(),
         new_order.router(new_order.PO),
         new_order.router(new_order.SO),

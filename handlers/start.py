@@ -8,6 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 
 from domain.master import User
+from domain.ports import ChatTargets
 from handlers import COMMANDS
 from notifications.i18n import t
 from notifications.render import Renderer
@@ -17,7 +18,8 @@ def router() -> Router:
     r = Router(name="start")
 
     @r.message(CommandStart())
-    async def start(message: Message, actor: User, lang: str, render: Renderer) -> None:
+    async def start(message: Message, actor: User, lang: str, render: Renderer, chat_targets: ChatTargets) -> None:
+        await chat_targets.reachable(message.chat.id, message.date)  # someone who never started the bot
         roles = ", ".join(t(lang, f"role.{role.value}") for role in sorted(actor.roles)) or "—"
         await message.answer(render.render("start.html", lang, user=actor, roles=roles))
 

@@ -123,20 +123,41 @@ def set_bot_member(state: State, chat_id: int, member: bool) -> None:
     chat = state.chat(chat_id)
     if not chat.is_group:
         raise ControlError("use block() for private chats")
+    if chat.bot_is_member != member:
+        by = min(chat.admins or chat.members or {state.bot.id})
+        was, now = ("left", "member") if member else ("member", "left")
+        _bot_status_changed(state, chat, state.user(by) if by in state.users else state.bot, was, now)
     chat.bot_is_member = member
     state.touch()
 
 
 def set_blocked(state: State, user_id: int, blocked: bool = True) -> None:
-    state.user(user_id).blocked_bot = blocked
+    user = state.user(user_id)
+    if user.blocked_bot != blocked and user.started:
+        was, now = ("member", "kicked") if blocked else ("kicked", "member")
+        _bot_status_changed(state, state.private_chat(user), user, was, now)
+    user.blocked_bot = blocked
     state.touch()
+
+
+def _bot_status_changed(state: State, chat: Chat, by: User, was: str, now: str) -> None:
+    """Telegram's my_chat_member update: the bot's membership in a chat changed (a person
+    blocked or unblocked it, or a group took it out or let it back in)."""
+    at = int(time.time())
+
+    def member(status: str) -> dict[str, Any]:
+        extra = {"until_date": 0} if status == "kicked" else {}
+        return {"status": status, "user": user_json(state.bot)} | extra
+
+    update = {"chat": chat_json(state, chat), "from": user_json(by), "date": at}
+    state.updates.push("my_chat_member", update | {"old_chat_member": member(was), "new_chat_member": member(now)})
 
 
 def _user_chat(state: State, user_id: int, chat_id: int | None) -> tuple[User, Chat]:
     user = state.user(user_id)
     if chat_id is None or chat_id == user_id:
         # Writing to the bot unblocks it and opens the chat, as it does in Telegram.
-        user.blocked_bot = False
+        set_blocked(state, user.id, False)
         user.started = True
         return user, state.private_chat(user)
     chat = state.chat(chat_id)

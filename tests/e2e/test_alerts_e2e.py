@@ -61,6 +61,13 @@ async def test_alerts_reach_the_group_and_the_people_they_concern(
         assert (await world.balance("A-1"))[0] == q(5)
         await people.settled()
 
+        # The blocked approver unblocks the bot: the next request reaches them again.
+        await client.block(MANAGER2, False)
+        await people.settled()
+        card = last_card(await people.say(BUYER, "/po new ACME B-2 2000 @5", expect=2))
+        await people.press(BUYER, card, "Submit")
+        await client.wait_until(lambda: _card_in(client, MANAGER2, "PO-2026-00002"), timeout=15, what="request after unblock")
+
         # Once more nobody is told twice, and the only errors were the blocked person's 403s.
         admin_notices = [t for t in texts(await client.transcript(ADMIN)) if str(MANAGER2) in t]
         assert len(admin_notices) == 1, admin_notices
