@@ -226,13 +226,7 @@ async def low_stock_by_cover(conn: AsyncConnection, now: datetime) -> list[Criti
     shipped over the window (for its days of cover), most critical first."""
     i, b = items.c, stock_balances.c
     available = select(func.sum(b.on_hand - b.reserved)).where(b.item_id == i.id).correlate(items).scalar_subquery()
-    inbound = (
-        select(po_lines.c.item_id, func.sum(po_lines.c.qty - po_lines.c.received_qty).label("inbound"))
-        .join(purchase_orders, purchase_orders.c.id == po_lines.c.po_id)
-        .where(purchase_orders.c.status.in_(_OPEN_IN), po_lines.c.qty > po_lines.c.received_qty)
-        .group_by(po_lines.c.item_id)
-        .subquery("inbound")
-    )
+    inbound = views.inbound_by_item()
     avail = func.coalesce(available, 0)
     projected = avail + func.coalesce(inbound.c.inbound, 0)
     query = (

@@ -64,7 +64,7 @@ def _qty(expr: Any) -> Any:
 # --- stock ------------------------------------------------------------------------------------
 
 
-def _inbound_by_item() -> Any:
+def inbound_by_item() -> Any:
     """Open PO quantity per item, driven by the (few) open POs through their status index."""
     ln, p = po_lines.c, purchase_orders.c
     return (
@@ -81,7 +81,7 @@ async def low_stock(conn: AsyncConnection, limit: int | None = None) -> list[Low
     warehouses plus open PO quantity) is below it, by SKU, with a suggested order quantity."""
     i, b = items.c, stock_balances.c
     available = select(func.sum(b.on_hand - b.reserved)).where(b.item_id == i.id).correlate(items).scalar_subquery()
-    inbound = _inbound_by_item()
+    inbound = inbound_by_item()
     projected = func.coalesce(available, 0) + func.coalesce(inbound.c.inbound, 0)
     query = (
         select(
