@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
@@ -41,36 +42,29 @@ def _reply(render: Renderer, lang: str, change: BindingChange, done: str) -> str
 
 def router() -> Router:
     r = Router(name="bindings")
+    in_group = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
 
-    @r.message(Command("bind"))
+    @r.message(Command("bind", "unbind", "bindings"), ~in_group)
+    async def private(message: Message, lang: str, render: Renderer) -> None:
+        await message.answer(render.text(lang, "bind.private"))
+
+    @r.message(Command("bind"), in_group)
     async def bind(
         message: Message, command: CommandObject, actor: User, lang: str, alert_bindings: AlertSubscriptions, render: Renderer
     ) -> None:
-        place = _place(message)
-        if not place.is_group:
-            await message.answer(render.text(lang, "bind.private"))
-            return
-        change = await alert_bindings.bind(actor, place, (command.args or "").split(), lang)
+        change = await alert_bindings.bind(actor, _place(message), (command.args or "").split(), lang)
         await message.answer(_reply(render, lang, change, "bind.bound"))
 
-    @r.message(Command("unbind"))
+    @r.message(Command("unbind"), in_group)
     async def unbind(
         message: Message, command: CommandObject, actor: User, lang: str, alert_bindings: AlertSubscriptions, render: Renderer
     ) -> None:
-        place = _place(message)
-        if not place.is_group:
-            await message.answer(render.text(lang, "bind.private"))
-            return
-        change = await alert_bindings.unbind(actor, place, (command.args or "").split())
+        change = await alert_bindings.unbind(actor, _place(message), (command.args or "").split())
         await message.answer(_reply(render, lang, change, "bind.unbound"))
 
-    @r.message(Command("bindings"))
+    @r.message(Command("bindings"), in_group)
     async def bindings(message: Message, actor: User, lang: str, alert_bindings: AlertSubscriptions, render: Renderer) -> None:
-        place = _place(message)
-        if not place.is_group:
-            await message.answer(render.text(lang, "bind.private"))
-            return
-        bound = await alert_bindings.bound(actor, place)
+        bound = await alert_bindings.bound(actor, _place(message))
         await message.answer(render.render("alerts/bindings.html", lang, bound=[k.value for k in bound]))
 
     return r
