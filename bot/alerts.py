@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from aiogram import Bot
 from bot.bootstrap import App
 from bot.delivery import AiogramTransport
 from handlers.cards import po_card, so_card
-from notifications.digest import compose_digest
+from notifications.digest import compose_digests
 from notifications.messages import OutMessage
 from notifications.render import Renderer
 from notifications.router import RouteDeps, route_pending
@@ -48,13 +48,20 @@ def route_deps(app: App) -> RouteDeps:
         markup = card.markup.model_dump(mode="json", exclude_none=True) if card.markup else None
         return OutMessage(card.text, markup, card=(kind, ref))
 
+    company = app.settings.company
+
     async def digest(day: date, lang: str) -> list[OutMessage]:
-        company = app.settings.company
-        return await compose_digest(
-            app.db, day, lang, tz=zone, currency=company.currency, now=datetime.now(UTC), company=company.name
+        return (await digests(day, [lang]))[lang]
+
+    async def digests(day: date, langs: Sequence[str]) -> dict[str, list[OutMessage]]:
+        # Read once for every language the digest channels speak, then render each.
+        return await compose_digests(
+            app.db, day, langs, tz=zone, currency=company.currency, now=datetime.now(UTC), company=company.name
         )
 
-    return RouteDeps(render=render, draw_card=draw_card, compose_digest=digest, language=app.settings.company.language)
+    return RouteDeps(
+        render=render, draw_card=draw_card, compose_digest=digest, compose_digests=digests, language=company.language
+    )
 
 
 async def route_loop(app: App, deps: RouteDeps, stop: asyncio.Event, routed: asyncio.Event) -> None:

@@ -24,7 +24,12 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
-from notifications.transport import BadRequest, Forbidden, MigratedTo, RetryAfter, TransientError
+from notifications.transport import BadRequest, Forbidden, MigratedTo, RetryAfter, TopicGone, TransientError
+
+# 400s that mean the place is gone, not that the message is wrong (Telegram's descriptions,
+# e.g. "Bad Request: chat not found"): retrying or sending the next message there cannot help.
+CHAT_GONE = ("chat not found", "group chat was deactivated")
+TOPIC_GONE = ("message thread not found", "topic_deleted")
 
 
 class AiogramTransport:
@@ -68,7 +73,9 @@ async def _sent(call: Awaitable[Message]) -> int:
         raise MigratedTo(exc.migrate_to_chat_id) from exc
     except TelegramForbiddenError as exc:
         raise Forbidden(exc.message) from exc
-    except (TelegramBadRequest, TelegramEntityTooLarge, TelegramNotFound) as exc:
+    except TelegramBadRequest as exc:
+        raise _bad_request(exc.message) from exc
+    except (TelegramEntityTooLarge, TelegramNotFound) as exc:
         raise BadRequest(exc.message) from exc
     except (TelegramNetworkError, TelegramServerError) as exc:
         raise TransientError(exc.message) from exc
@@ -76,3 +83,14 @@ async def _sent(call: Awaitable[Message]) -> int:
         # 401 (token revoked) or a code Telegram may add: the message itself may well be fine.
         raise TransientError(exc.message) from exc
     return message.message_id
+
+
+def _bad_request(description: str) -> BadRequest | Forbidden:
+    """A chat the bot can no longer see goes the way of a 403 (inactive, admins told once); a
+    deleted forum topic loses its bindings; anything else is this message's fault."""
+    said = description.lower()
+    if any(words in said for words in CHAT_GONE):
+        return Forbidden(description)
+    if any(words in said for words in TOPIC_GONE):
+        return TopicGone(description)
+    return BadRequest(description)

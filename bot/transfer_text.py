@@ -22,10 +22,27 @@ def describe_row_error(lang: str, error: RowError) -> str:
     return t(lang, "transfer.row_error", line=error.line, column=error.column, value=error.value, reason=reason)
 
 
+def left_out_line(lang: str, report: ImportReport) -> str:
+    """What a capped report did not list ("" when it lists every error)."""
+    if not report.errors_left_out:
+        return ""
+    shown, more = f"{len(report.errors):,}", f"{report.errors_left_out:,}"
+    if report.lines_left_out:
+        return t(lang, "import.left_out_rows", shown=shown, more=more, rows=f"{report.lines_left_out:,}")
+    return t(lang, "import.left_out", shown=shown, more=more)
+
+
+def summary_line(lang: str, report: ImportReport) -> str:
+    return t(lang, "transfer.summary_bad", kind=report.kind, bad=f"{report.bad_rows:,}", rows=f"{report.rows:,}")
+
+
 def report_lines(lang: str, report: ImportReport) -> list[str]:
-    """The report as the user sees it, in the CLI and in chat."""
+    """The report as the user sees it, in the CLI and in chat: each error kept, what was left out
+    (a capped report), the summary."""
     lines = [describe_row_error(lang, e) for e in report.errors]
-    lines.append(t(lang, "transfer.summary_bad", kind=report.kind, bad=f"{len(report.bad_lines):,}", rows=f"{report.rows:,}"))
+    if more := left_out_line(lang, report):
+        lines.append(more)
+    lines.append(summary_line(lang, report))
     return lines
 
 

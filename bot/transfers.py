@@ -16,6 +16,7 @@ from contextlib import aclosing
 from dataclasses import replace
 from datetime import date, tzinfo
 from pathlib import Path
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -24,17 +25,38 @@ from bot.tabular import MAX_BYTES, TableRefused, check_size, read_table_data, wr
 from domain.importing import KINDS, Known, guess_kind, validate
 from domain.services.bus import Bus
 from domain.services.importing import ApplyImport
-from handlers.transfer import Checked, Exported, Upload
+from handlers.transfer import ERRORS_KEPT, UPLOAD_LIMIT, Checked, Exported, Upload
 from storage.database import Database
 from storage.transfer import REPORTS, export_report, export_rows, known_codes
 
 CHUNK = 64 * 1024
 
 
+class _TooLarge(Exception):
+    pass
+
+
+class _Capped(io.BytesIO):
+    """A buffer that stops the writer once it holds more than `limit` bytes: an export too large
+    to send is not built to the end."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def write(self, data: Any, /) -> int:
+        if self.tell() + len(data) > self.limit:
+            raise _TooLarge
+        return super().write(data)
+
+
 class ChatTransfers:
     """handlers.transfer.Transfers over the application's database, bus and bot."""
 
     export_kinds = (*KINDS, *REPORTS)
+    dated_kinds = REPORTS
+    upload_limit = UPLOAD_LIMIT  # what Telegram lets a bot send
+    errors_kept = ERRORS_KEPT
 
     def __init__(self, db: Database, bus: Bus, bot: Bot, timezone: tzinfo) -> None:
         self.db, self.bus, self.bot, self.timezone = db, bus, bot, timezone
@@ -86,7 +108,7 @@ class ChatTransfers:
                 return Checked(upload, candidates=tuple(fits))
             kind = fits[0]
         upload = replace(upload, kind=kind)
-        report = await asyncio.to_thread(validate, kind, table, await self._known())
+        report = await asyncio.to_thread(validate, kind, table, await self._known(), max_errors=self.errors_kept)
         return Checked(upload, report=report)
 
     async def apply(self, upload: Upload, actor_id: int, idempotency_key: str | None) -> Checked:
@@ -97,7 +119,7 @@ class ChatTransfers:
             return Checked(upload, refused=exc.reason, details=exc.details)
         if hashlib.sha256(data).hexdigest() != upload.digest:
             return Checked(upload, refused="changed")
-        report = await asyncio.to_thread(validate, upload.kind, table, await self._known())
+        report = await asyncio.to_thread(validate, upload.kind, table, await self._known(), max_errors=self.errors_kept)
         if not report.ok:
             return Checked(upload, report=report)
         cmd = ApplyImport(actor_id=actor_id, source="chat", idempotency_key=idempotency_key, report=report)
@@ -109,6 +131,13 @@ class ChatTransfers:
                 header, rows = await export_report(conn, kind, self.timezone, start, end)
             else:
                 header, rows = await export_rows(conn, kind)
-        out = io.BytesIO()
-        await asyncio.to_thread(write_table_to, out, f".{fmt}", header, rows)
+        # A CSV is cut short once too large to send; a workbook (compressed, and openpyxl cannot
+        # be stopped halfway cleanly) is measured when written.
+        out = _Capped(self.upload_limit) if fmt == "csv" else io.BytesIO()
+        try:
+            await asyncio.to_thread(write_table_to, out, f".{fmt}", header, rows)
+        except _TooLarge:
+            return Exported(f"{kind}.{fmt}", b"", len(rows), too_large=True)
+        if out.tell() > self.upload_limit:
+            return Exported(f"{kind}.{fmt}", b"", len(rows), too_large=True)
         return Exported(f"{kind}.{fmt}", out.getvalue(), len(rows))

@@ -2,7 +2,8 @@
 
 Pure: the caller reads the file into rows of text (header first) and says which codes already
 exist; validation reports every bad row (line as the user sees it, header = line 1), and only a
-report without errors is handed to the use case that applies it.
+report without errors is handed to the use case that applies it. A caller that shows the report
+somewhere small (the chat) may cap how many errors are kept: the rest are only counted.
 """
 
 from __future__ import annotations
@@ -161,15 +162,39 @@ class ImportReport:
     kind: str
     rows: int = 0
     records: list[Record] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # in line order; at most max_errors of them
+    max_errors: int | None = None  # None: keep every error
+    errors_left_out: int = 0  # found past max_errors: counted, not kept
+    lines_left_out: int = 0  # bad lines none of whose errors were kept
+    _last_line: int = field(default=0, init=False, repr=False, compare=False)
+
+    def add(self, error: RowError) -> None:
+        """Keep the error, or only count it once max_errors are kept (errors come in line order)."""
+        if self.max_errors is None or len(self.errors) < self.max_errors:
+            self.errors.append(error)
+        else:
+            self.errors_left_out += 1
+            if error.line != self._last_line:
+                self.lines_left_out += 1
+        self._last_line = error.line
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.errors_left_out
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return self.error_count == 0
 
     @property
     def bad_lines(self) -> list[int]:
+        """The bad lines among the errors kept."""
         return sorted({e.line for e in self.errors})
+
+    @property
+    def bad_rows(self) -> int:
+        """How many lines are bad, kept or only counted."""
+        return len(self.bad_lines) + self.lines_left_out
 
 
 def _columns(kind: str, header: Sequence[str], report: ImportReport) -> list[Column | None]:
@@ -183,16 +208,16 @@ def _columns(kind: str, header: Sequence[str], report: ImportReport) -> list[Col
         col: Column | None = lookup.get(_key(text))
         if col is None:
             if text.strip():
-                report.errors.append(RowError(1, text, text, "unknown_column"))
+                report.add(RowError(1, text, text, "unknown_column"))
         elif col.name in seen:
-            report.errors.append(RowError(1, text, text, "duplicate_column"))
+            report.add(RowError(1, text, text, "duplicate_column"))
             col = None
         else:
             seen.add(col.name)
         found.append(col)
     for spec in COLUMNS[kind]:
         if spec.required and spec.name not in seen:
-            report.errors.append(RowError(1, f"{spec.name}/{spec.zh}", "", "missing_column"))
+            report.add(RowError(1, f"{spec.name}/{spec.zh}", "", "missing_column"))
     return found
 
 
@@ -207,16 +232,17 @@ def _check_whole(kind: str, values: dict[str, Any]) -> None:
         Customer(**values)
 
 
-def validate(kind: str, table: Sequence[Sequence[str]], known: Known) -> ImportReport:
-    """Check every row of a file (header first); the report lists every problem."""
+def validate(kind: str, table: Sequence[Sequence[str]], known: Known, *, max_errors: int | None = None) -> ImportReport:
+    """Check every row of a file (header first); the report lists every problem, or the first
+    `max_errors` of them and how many more there are."""
     if kind not in COLUMNS:
         raise InvalidInput("kind", kind, "unknown_kind")
-    report = ImportReport(kind)
+    report = ImportReport(kind, max_errors=max_errors)
     if not table:
-        report.errors.append(RowError(1, "", "", "no_header"))
+        report.add(RowError(1, "", "", "no_header"))
         return report
     columns = _columns(kind, table[0], report)
-    if report.errors:
+    if not report.ok:
         report.rows = sum(1 for row in table[1:] if any(str(c or "").strip() for c in row))
         return report
     header = list(table[0])
@@ -227,7 +253,7 @@ def validate(kind: str, table: Sequence[Sequence[str]], known: Known) -> ImportR
         if not any(c.strip() for c in cells):
             continue
         report.rows += 1
-        before = len(report.errors)
+        before = report.error_count
         values = _parse_cells(index, cells, header, columns, report)
         _check_references(kind, index, header, columns, values, known, report)
         if key_field in values:
@@ -236,19 +262,19 @@ def validate(kind: str, table: Sequence[Sequence[str]], known: Known) -> ImportR
                 key = (key, values.get("warehouse", MAIN_WAREHOUSE))
             if key in first_seen:
                 where = _header_of(key_field, header, columns)
-                report.errors.append(RowError(index, where, values[key_field], "duplicate_in_file", first_seen[key]))
+                report.add(RowError(index, where, values[key_field], "duplicate_in_file", first_seen[key]))
             else:
                 first_seen[key] = index
-        if len(report.errors) > before:
+        if report.error_count > before:
             continue
         try:
             _check_whole(kind, values)
         except InvalidInput as exc:
-            report.errors.append(RowError(index, _header_of(exc.field, header, columns), exc.value, exc.reason))
+            report.add(RowError(index, _header_of(exc.field, header, columns), exc.value, exc.reason))
             continue
         report.records.append(Record(index, values[key_field], values))
-    if report.rows == 0 and not report.errors:
-        report.errors.append(RowError(2, "", "", "no_rows"))
+    if report.rows == 0 and report.ok:
+        report.add(RowError(2, "", "", "no_rows"))
     return report
 
 
@@ -264,10 +290,10 @@ def _parse_cells(
         try:
             values[col.name] = col.parse(text, col.name)
         except InvalidInput as exc:
-            report.errors.append(RowError(line, header[pos], text, exc.reason))
+            report.add(RowError(line, header[pos], text, exc.reason))
     for pos in range(len(columns), len(cells)):
         if cells[pos].strip():
-            report.errors.append(RowError(line, f"#{pos + 1}", cells[pos], "extra_cell"))
+            report.add(RowError(line, f"#{pos + 1}", cells[pos], "extra_cell"))
     return values
 
 
@@ -288,7 +314,7 @@ def _check_references(
     report: ImportReport,
 ) -> None:
     def missing(name: str, value: str, reason: str) -> None:
-        report.errors.append(RowError(line, _header_of(name, header, columns), value, reason))
+        report.add(RowError(line, _header_of(name, header, columns), value, reason))
 
     if kind == "items" and values.get("supplier") and values["supplier"].lower() not in known.suppliers:
         missing("supplier", values["supplier"], "unknown_supplier")

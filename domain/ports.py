@@ -216,6 +216,10 @@ class Reads(Protocol):
 
     async def partner_name(self, kind: str, code: str) -> str | None: ...
 
+    async def partner_active(self, kind: str, code: str) -> bool | None:
+        """Whether the supplier or customer with this code is active; None if there is none."""
+        ...
+
 
 class Preferences(Protocol):
     """A person's own settings (language, alerts they turned off). No business effect, so no

@@ -111,9 +111,13 @@ def _field(field: str) -> wizard.Check:
 
 
 async def _supplier(text: str, reads: Reads, _: dict[str, str]) -> str:
+    """A supplier new orders may go to: refused here, not only at Create (which would mean starting over)."""
     code = check_code(tokens(text)[0] if text.split() else "", field="supplier")
-    if await reads.partner_name("supplier", code) is None:
+    active = await reads.partner_active("supplier", code)
+    if active is None:
         raise NotFound("supplier", code)
+    if not active:
+        raise InvalidInput("supplier", code.upper(), "inactive_supplier")
     return code.upper()
 
 

@@ -2,6 +2,9 @@
 
 A language picked here wins over the Telegram app's; an alert kind switched off here stops
 personal messages of that kind (group channels bound with /bind are not personal).
+
+A panel's buttons name whose panel it is: in a group, a colleague's press on my panel changes
+nothing for anyone and leaves the panel as it is (they are told to open their own).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.callbacks import SettingsAct
 from domain.alerts import KINDS
@@ -30,14 +34,14 @@ async def panel(actor: User, lang: str, preferences: Preferences, render: Render
     languages = [
         InlineKeyboardButton(
             text=("✓ " if code == lang else "") + t(code, "settings.language_name"),
-            callback_data=SettingsAct(act="lang", value=code).pack(),
+            callback_data=SettingsAct(act="lang", value=code, uid=actor.id).pack(),
         )
         for code in LANGUAGES
     ]
     alerts = [
         InlineKeyboardButton(
             text=("🔕 " if kind in muted else "🔔 ") + t(lang, f"settings.kind.{kind}"),
-            callback_data=SettingsAct(act="unmute" if kind in muted else "mute", value=kind).pack(),
+            callback_data=SettingsAct(act="unmute" if kind in muted else "mute", value=kind, uid=actor.id).pack(),
         )
         for kind in KINDS
     ]
@@ -54,10 +58,12 @@ def router() -> Router:
         text, markup = await panel(actor, lang, preferences, render)
         await message.answer(text, reply_markup=markup)
 
-    @r.callback_query(SettingsAct.filter())
+    # Answered after the handler, so a press on someone else's panel can say so in a toast.
+    @r.callback_query(SettingsAct.filter(), flags={"callback_answer": {"pre": False}})
     async def press(
         query: CallbackQuery,
         callback_data: SettingsAct,
+        callback_answer: CallbackAnswer,
         actor: User,
         lang: str,
         preferences: Preferences,
@@ -68,6 +74,9 @@ def router() -> Router:
         drawn = (act == "lang" and value in LANGUAGES) or (act in ("mute", "unmute") and value in KINDS)
         if not drawn or not isinstance(query.message, Message):
             return  # not a button we drew
+        if callback_data.uid != actor.id:
+            callback_answer.text = t(lang, "settings.not_yours")
+            return
         if act == "lang":
             await preferences.set_language(actor.id, value)
             actors.forget(actor.id)

@@ -3,16 +3,30 @@
 
 A file is applied only after the admin presses Confirm under its report. Until then the dialogue
 state holds the file's Telegram id (not its bytes: a file may be 20 MB, the state is a JSON row),
-its name, kind and hash; Confirm fetches it again from Telegram (see bot.transfers).
+its name, kind and hash, and a token made for that report: the buttons carry it, so only the latest
+report's Confirm applies, and as the kind that report names. Confirm fetches the file again from
+Telegram (see bot.transfers); should that, the database or anything else fail, the import stays
+pending with its buttons and Confirm can be pressed again.
+
+A bad file's report lists the first ERRORS_KEPT problems and counts the rest; the list is built in
+a worker thread and attached as a text file when it does not fit the message.
+
+A bare document is taken as an import only when no other dialogue is in progress (a caption with
+/import always is). Exports hold the whole company's data: asked for in a group, the file goes to
+the admin's private chat, and the group only hears that it went there.
 """
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -21,7 +35,7 @@ from aiogram.utils.chat_action import ChatActionSender
 
 from bot.callbacks import ImportStep
 from bot.i18n import catalog, t
-from bot.transfer_text import report_lines, result_line
+from bot.transfer_text import describe_row_error, left_out_line, result_line, summary_line
 from domain.importing import KINDS, ImportReport
 from domain.master import ADMINISTRATION, User
 from domain.services.importing import ImportResult
@@ -31,6 +45,9 @@ from notifications.render import Renderer
 FORMATS = ("csv", "xlsx")
 REPORT_BUDGET = 3_500  # visible characters of report lines in one message; the rest goes in a file
 LINE_LIMIT = 300  # one row's complaint in the message (a pasted page in a cell stays in the file)
+FILE_LINE_LIMIT = 4_000  # ...and in the file: a thousand of them stay a few MB at most
+ERRORS_KEPT = 1_000  # problems listed for one file; the rest are only counted
+UPLOAD_LIMIT = 50_000_000  # what Telegram lets a bot send (50 MB)
 # What people call the kinds, in both languages.
 KIND_WORDS = {
     **{k: k for k in KINDS},
@@ -66,8 +83,21 @@ class Checked:
 @dataclass(frozen=True, slots=True)
 class Exported:
     name: str
-    data: bytes
+    data: bytes  # empty when too_large
     rows: int
+    too_large: bool = False  # over UPLOAD_LIMIT: nothing to send
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReport:
+    """A bad file's report as sent: the lines that fit the message, and the file with all of them."""
+
+    shown: list[str]
+    more: int  # lines not in the message
+    left_out: str  # what a capped report did not list, or ""
+    summary: str
+    attachment: tuple[str, bytes] | None = None
+    too_large: bool = False  # the file would exceed UPLOAD_LIMIT, so it is not attached
 
 
 class Transfers(Protocol):
@@ -75,13 +105,17 @@ class Transfers(Protocol):
     with a checked upload whose every row is valid at that moment; then all of it is."""
 
     export_kinds: tuple[str, ...]
+    dated_kinds: tuple[str, ...]  # the export kinds that take days
 
-    async def check(self, upload: Upload) -> Checked: ...
+    async def check(self, upload: Upload) -> Checked:
+        """Reports at most ERRORS_KEPT problems, and counts the rest."""
+        ...
 
     async def apply(self, upload: Upload, actor_id: int, idempotency_key: str | None) -> Checked: ...
 
     async def export(self, kind: str, fmt: str, start: date | None = None, end: date | None = None) -> Exported:
-        """pos, sos and moves: those created from `start` to `end` (company days, both included)."""
+        """pos, sos and moves: those created from `start` to `end` (company days, both included).
+        Too large (over UPLOAD_LIMIT) for Telegram: no data, `too_large`."""
         ...
 
 
@@ -128,8 +162,37 @@ def _fit(lines: list[str]) -> tuple[list[str], int]:
     return shown, len(lines) - len(shown)
 
 
+def _error_report(lang: str, report: ImportReport, file_name: str, limit: int) -> ErrorReport:
+    """Run in a worker thread: formatting and encoding a thousand lines is no work for the event loop."""
+    rows = [describe_row_error(lang, e) for e in report.errors]
+    left_out, summary = left_out_line(lang, report), summary_line(lang, report)
+    shown, more = _fit(rows)
+    if not more:
+        return ErrorReport(shown, 0, left_out, summary)
+    lines = [clip(line, FILE_LINE_LIMIT) for line in rows] + ([left_out] if left_out else []) + [summary]
+    data = "\n".join(lines).encode("utf-8-sig")
+    if len(data) > limit:
+        return ErrorReport(shown, more, left_out, summary, too_large=True)
+    return ErrorReport(shown, more, left_out, summary, (f"{file_name.rsplit('.', 1)[0]}-errors.txt", data))
+
+
+def _pending(data: dict[str, Any]) -> tuple[Upload, str] | None:
+    """The import a report waits on, and its report's token (None: nothing waits)."""
+    data = dict(data)
+    token = data.pop("token", None)
+    try:
+        return (Upload(**data), str(token)) if token else None
+    except TypeError:  # a state of another shape
+        return None
+
+
+async def _unbutton(message: Message) -> None:
+    with suppress(TelegramBadRequest):  # already without buttons, or too old to edit: nothing to undo
+        await message.edit_reply_markup(reply_markup=None)
+
+
 async def _show(message: Message, checked: Checked, lang: str, render: Renderer, state: FSMContext) -> None:
-    """The report under the file: a refusal, a question, every bad row, or the Confirm button."""
+    """The report under the file: a refusal, a question, the bad rows, or the Confirm button."""
     up, report = checked.upload, checked.report
     if (report is None or not report.ok) and await state.get_state() in ImportFlow.__state_names__:
         await state.clear()  # a bad file drops the pending one, but never another dialogue
@@ -140,22 +203,38 @@ async def _show(message: Message, checked: Checked, lang: str, render: Renderer,
             render.render("transfer/which_kind.html", lang, unknown="", file=up.file_name, kinds=checked.candidates)
         )
     elif not report.ok:
-        *rows, summary = report_lines(lang, report)
-        shown, more = _fit(rows)
-        page = render.render("transfer/report.html", lang, file=up.file_name, lines=shown, more=more, summary=summary)
+        errors = await asyncio.to_thread(_error_report, lang, report, up.file_name, UPLOAD_LIMIT)
+        page = render.render("transfer/report.html", lang, file=up.file_name, report=errors)
         await message.answer(page)
-        if more:
-            name = f"{up.file_name.rsplit('.', 1)[0]}-errors.txt"
-            await message.answer_document(BufferedInputFile("\n".join([*rows, summary]).encode("utf-8-sig"), name))
+        if errors.attachment is not None:
+            await message.answer_document(BufferedInputFile(errors.attachment[1], errors.attachment[0]))
     else:
+        token = secrets.token_hex(8)  # this report's: a button under an older one applies nothing
         await state.set_state(ImportFlow.confirming)
-        await state.set_data(asdict(up))
+        await state.set_data({**asdict(up), "token": token})
         buttons = [
-            InlineKeyboardButton(text=t(lang, "import.confirm"), callback_data=ImportStep(act="go", token=up.digest[:16]).pack()),
-            InlineKeyboardButton(text=t(lang, "import.drop"), callback_data=ImportStep(act="no", token=up.digest[:16]).pack()),
+            InlineKeyboardButton(text=t(lang, "import.confirm"), callback_data=ImportStep(act="go", token=token).pack()),
+            InlineKeyboardButton(text=t(lang, "import.drop"), callback_data=ImportStep(act="no", token=token).pack()),
         ]
         text = render.render("transfer/valid.html", lang, file=up.file_name, kind=report.kind, rows=report.rows)
         await message.answer(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons]))
+
+
+async def _deliver(
+    message: Message, bot: Bot, actor: User, document: BufferedInputFile, caption: str, lang: str, render: Renderer
+) -> None:
+    """An export holds the whole company's data: sent where it was asked for only in a private
+    chat; asked for in a group, to the admin's private chat (their user id), and the group hears
+    only that it went there."""
+    if message.chat.type == "private":
+        await message.answer_document(document, caption=caption)
+        return
+    try:
+        await bot.send_document(actor.id, document, caption=caption)
+    except (TelegramForbiddenError, TelegramBadRequest):  # they never opened a chat with the bot
+        await message.reply(render.text(lang, "export.open_private"))
+        return
+    await message.reply(render.text(lang, "export.sent_privately"))
 
 
 async def _check(
@@ -200,11 +279,18 @@ def router() -> Router:
         kind = (await state.get_data()).get("kind") or _kind(message.caption)
         await _check(message, kind, actor, transfers, bot, lang, render, state)
 
-    @r.message(F.document, F.chat.type == "private")
+    @r.message(F.document, F.chat.type == "private", StateFilter(None, ImportFlow.confirming))
     async def bare(
         message: Message, actor: User, transfers: Transfers, bot: Bot, lang: str, render: Renderer, state: FSMContext
     ) -> None:
+        """A document with no dialogue in progress (or replacing the file whose report waits)."""
         await _check(message, _kind(message.caption), actor, transfers, bot, lang, render, state)
+
+    @r.message(F.document, F.chat.type == "private")
+    async def busy(message: Message, actor: User, lang: str, render: Renderer) -> None:
+        """A document in the middle of another dialogue (an item, an order...) leaves it alone."""
+        actor.require(ADMINISTRATION, "import")
+        await message.answer(render.text(lang, "import.busy"))
 
     @r.message(Command("import"))
     async def start(
@@ -242,21 +328,25 @@ def router() -> Router:
         state: FSMContext,
     ) -> None:
         actor.require(ADMINISTRATION, "import")
-        up = Upload(**await state.get_data())
-        if not isinstance(query.message, Message) or callback_data.token != up.digest[:16]:
+        pending = _pending(await state.get_data())
+        if not isinstance(query.message, Message) or pending is None or callback_data.token != pending[1]:
             await stale(query, actor, lang, render)
             return
-        message = query.message
-        await message.edit_reply_markup(reply_markup=None)
-        await state.clear()
+        message, up = query.message, pending[0]
         if callback_data.act != "go":
+            await state.clear()
+            await _unbutton(message)
             await message.answer(render.text(lang, "import.dropped"))
             return
+        # Should this fail (the file, the database...), the import stays pending and Confirm works again.
         async with ChatActionSender.typing(bot=bot, chat_id=message.chat.id, message_thread_id=message.message_thread_id):
             checked = await transfers.apply(up, actor.id, idem)
         if checked.result is None or checked.report is None:
-            await _show(message, checked, lang, render, state)
+            await _unbutton(message)
+            await _show(message, checked, lang, render, state)  # changed or now invalid: no longer pending
             return
+        await state.clear()
+        await _unbutton(message)
         line = result_line(lang, checked.report.kind, checked.report.rows, checked.result)
         await message.answer(render.render("transfer/result.html", lang, line=line))
 
@@ -280,7 +370,14 @@ def router() -> Router:
             bot=bot, chat_id=message.chat.id, message_thread_id=message.message_thread_id
         ):
             file = await transfers.export(kind, fmt, start, end)
-            caption = render.text(lang, "export.done", kind=kind, rows=f"{file.rows:,}")
-            await message.answer_document(BufferedInputFile(file.data, file.name), caption=caption)
+        if file.too_large:
+            dated = kind in transfers.dated_kinds
+            limit = UPLOAD_LIMIT // 1_000_000
+            await message.answer(
+                render.render("transfer/export_too_large.html", lang, kind=kind, fmt=fmt, dated=dated, limit=limit)
+            )
+            return
+        caption = render.text(lang, "export.done", kind=kind, rows=f"{file.rows:,}")
+        await _deliver(message, bot, actor, BufferedInputFile(file.data, file.name), caption, lang, render)
 
     return r

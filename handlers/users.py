@@ -10,19 +10,30 @@
 
 People are deactivated, never deleted: their orders and history keep their name. Someone new
 is greeted in their language; if Telegram will not let the bot write to them yet (they never
-pressed Start), the admin is told so and the registration stands.
+pressed Start), or the greeting is lost (flood control, a Telegram or network failure), the
+admin is told so and the registration stands. A roles picker answers only the admin who opened
+it, and only while it is their open one.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any, Protocol
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageOriginUser
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.callbacks import UserAct, UserPage
 from bot.config import Settings
@@ -36,6 +47,7 @@ from handlers.forms import tokens
 from notifications.i18n import pick_language, t
 from notifications.render import Renderer
 
+log = logging.getLogger("caixiao.handlers")
 PAGE_SIZE = 10
 ACTIVE = 1 << len(Role)  # with the role bits: what a card showed, to spot a change made since
 TEXT = F.text & ~F.text.startswith("/")
@@ -84,10 +96,11 @@ def user_card(user: User, lang: str, render: Renderer) -> tuple[str, InlineKeybo
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def picker(uid: int, name: str, mask: int, lang: str, render: Renderer) -> tuple[str, InlineKeyboardMarkup]:
-    rows = _toggles(lang, mask, lambda i: UserAct(act="pick", uid=uid, roles=mask ^ 1 << i, was=-1).pack())
-    register = UserAct(act="reg", uid=uid, roles=mask, was=-1).pack()
-    drop = UserAct(act="drop", uid=uid, roles=mask, was=-1).pack()
+def picker(uid: int, name: str, mask: int, token: int, lang: str, render: Renderer) -> tuple[str, InlineKeyboardMarkup]:
+    """The roles picker; token: its own number, kept in the dialogue of the admin who opened it."""
+    rows = _toggles(lang, mask, lambda i: UserAct(act="pick", uid=uid, roles=mask ^ 1 << i, was=token).pack())
+    register = UserAct(act="reg", uid=uid, roles=mask, was=token).pack()
+    drop = UserAct(act="drop", uid=uid, roles=mask, was=token).pack()
     rows.append(
         [
             InlineKeyboardButton(text=t(lang, "admin.button.register"), callback_data=register),
@@ -118,16 +131,23 @@ async def user_list(page: int, lang: str, reads: Reads, render: Renderer) -> tup
     return text, InlineKeyboardMarkup(inline_keyboard=[*rows, nav] if nav else rows) if rows else None
 
 
-async def greet(bot: Bot, user: User, admin: User, render: Renderer) -> bool:
-    """Hello to someone just registered, in their language; False if Telegram refused it."""
+async def greet(bot: Bot, user: User, admin: User, render: Renderer) -> str:
+    """Hello to someone just registered, in their language; the admin.user key saying how it went.
+    The registration is committed by then, so no failure to greet may surface as an error (the
+    admin would read "something went wrong", and a retry only "already exists")."""
     text = render.render(
         "admin/welcome.html", user.language, user=user, admin=admin.name, roles=role_names(user.language, user.roles)
     )
     try:
         await bot.send_message(user.id, text)
     except (TelegramForbiddenError, TelegramBadRequest):  # they never pressed Start, or blocked the bot
-        return False
-    return True
+        return "not_greeted"
+    except TelegramRetryAfter:  # flood control: a greeting is not worth the wait
+        return "not_greeted_busy"
+    except (TelegramAPIError, TelegramNetworkError):  # a server error, a timeout, a dropped connection
+        log.warning("greeting %s failed", user.id, exc_info=True)
+        return "not_greeted_failed"
+    return "greeted"
 
 
 async def register(
@@ -139,9 +159,9 @@ async def register(
     user: User = await bus.handle(
         c.RegisterUser(actor_id=actor.id, user_id=uid, name=name, roles=roles, language=their_lang, idempotency_key=env["idem"])
     )
-    greeted = await greet(env["bot"], user, actor, render)
+    greeting = await greet(env["bot"], user, actor, render)
     said = render.text(lang, "admin.user.added", name=user.name, id=user.id, roles=role_names(lang, user.roles))
-    said += "\n" + render.text(lang, "admin.user.greeted" if greeted else "admin.user.not_greeted")
+    said += "\n" + render.text(lang, f"admin.user.{greeting}")
     await target.answer(said)
     text, markup = user_card(user, lang, render)
     await target.answer(text, reply_markup=markup)
@@ -226,32 +246,41 @@ def router() -> Router:
             name, their = check_name(" ".join(words[1:]), field="user_name", limit=64), settings.company.language
         if await reads.user(uid) is not None:
             raise DuplicateCode("user", str(uid))
+        token = secrets.randbelow(2**31 - 1) + 1
         await state.set_state(AddingUser.roles)
-        await state.set_data({"uid": uid, "name": name, "lang": their if their in LANGUAGES else "zh"})
-        text, markup = picker(uid, name, 0, lang, render)
+        await state.set_data({"uid": uid, "name": name, "lang": their if their in LANGUAGES else "zh", "picker": token})
+        text, markup = picker(uid, name, 0, token, lang, render)
         await message.answer(text, reply_markup=markup)
 
-    @r.callback_query(UserAct.filter(F.act.in_({"pick", "reg", "drop"})))
+    # Answered after the handler, so a press on a picker that is not the presser's own can say so in a toast.
+    @r.callback_query(UserAct.filter(F.act.in_({"pick", "reg", "drop"})), flags={"callback_answer": {"pre": False}})
     async def picking(
-        query: CallbackQuery, callback_data: UserAct, state: FSMContext, actor: User, lang: str, **env: Any
+        query: CallbackQuery,
+        callback_data: UserAct,
+        callback_answer: CallbackAnswer,
+        state: FSMContext,
+        actor: User,
+        lang: str,
+        **env: Any,
     ) -> None:
         actor.require(ADMINISTRATION, "manage_users")
         data, render = await state.get_data(), env["render"]
         if not isinstance(query.message, Message):
             return
-        if await state.get_state() != AddingUser.roles.state or data.get("uid") != callback_data.uid:
-            await query.message.edit_reply_markup(reply_markup=None)
-            await query.message.answer(render.text(lang, "admin.user.picker_gone"))
+        mine = data.get("uid") == callback_data.uid and data.get("picker") == callback_data.was
+        if await state.get_state() != AddingUser.roles.state or not mine:
+            # Another admin's picker, an older one of theirs, or one finished already: nothing to do, nothing to redraw.
+            callback_answer.text = t(lang, "admin.user.picker_gone")
             return
         if callback_data.act == "pick":
-            text, markup = picker(callback_data.uid, data["name"], callback_data.roles, lang, render)
+            text, markup = picker(callback_data.uid, data["name"], callback_data.roles, callback_data.was, lang, render)
             await query.message.edit_text(text, reply_markup=markup)
             return
         if callback_data.act == "reg":  # refused (no role ticked, say): the picker stays for another try
             roles = tuple(r.value for r in roles_in(callback_data.roles))
             await register(query.message, (callback_data.uid, data["name"], roles, data["lang"]), actor, lang, env)
         await state.clear()
-        text, _ = picker(callback_data.uid, data["name"], callback_data.roles, lang, render)
+        text, _ = picker(callback_data.uid, data["name"], callback_data.roles, callback_data.was, lang, render)
         done = text if callback_data.act == "reg" else render.text(lang, "dialog.cancelled")
         await query.message.edit_text(done)  # kept as a record, without its buttons
 

@@ -1,10 +1,15 @@
 """Guided creation of master data (/item new, /supplier new, /customer new): one question per
 step, each answer checked before the next question, then a review with Create and Cancel
 buttons. Nothing is created before Create; /cancel leaves at any point. The answers live in the
-dialogue state (SQL-backed), so a restart in the middle loses nothing."""
+dialogue state (SQL-backed), so a restart in the middle loses nothing.
+
+The review's buttons carry a random token that the dialogue keeps too: a press acts only on the
+presser's own open review, the one it was drawn under. Anyone else's press (a colleague in a
+group), or one under an older review, is told so and changes nothing, not even the buttons."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +19,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.callbacks import WizardStep
 from domain import commands as c
@@ -65,12 +71,14 @@ async def _ask(message: Message, f: Flow, index: int, lang: str, render: Rendere
     await message.answer(text)
 
 
-def _review(f: Flow, values: dict[str, str], lang: str, render: Renderer) -> tuple[str, InlineKeyboardMarkup]:
+def _review(f: Flow, values: dict[str, str], lang: str, render: Renderer, token: str) -> tuple[str, InlineKeyboardMarkup]:
     rows = [(t(lang, f"wizard.label.{s.key}"), values.get(s.key) or "—") for s in f.steps]
     text = render.render("admin/review.html", lang, title=t(lang, f"wizard.{f.what}.review"), rows=rows)
     buttons = [
-        InlineKeyboardButton(text=t(lang, "admin.button.create"), callback_data=WizardStep(what=f.what, act="ok").pack()),
-        InlineKeyboardButton(text=t(lang, "admin.button.drop"), callback_data=WizardStep(what=f.what, act="no").pack()),
+        InlineKeyboardButton(
+            text=t(lang, f"admin.button.{label}"), callback_data=WizardStep(what=f.what, act=act, n=token).pack()
+        )
+        for label, act in (("create", "ok"), ("drop", "no"))
     ]
     return text, InlineKeyboardMarkup(inline_keyboard=[buttons])
 
@@ -90,9 +98,10 @@ def attach(r: Router, f: Flow) -> None:
             await state.update_data(step=index + 1, values=values)
             await _ask(message, f, index + 1, lang, render)
             return
+        token = secrets.token_hex(4)
         await state.set_state(states.review)
-        await state.update_data(values=values)
-        text, markup = _review(f, values, lang, render)
+        await state.update_data(values=values, review=token)
+        text, markup = _review(f, values, lang, render, token)
         await message.answer(text, reply_markup=markup)
 
     @r.message(StateFilter(states.review), TEXT)
@@ -103,10 +112,12 @@ def attach(r: Router, f: Flow) -> None:
     async def not_text(message: Message, lang: str, render: Renderer) -> None:
         await message.answer(render.text(lang, "dialog.use_text"))
 
-    @r.callback_query(WizardStep.filter(F.what == f.what))
+    # Answered after the handler, so a press that is not the presser's own can say so in a toast.
+    @r.callback_query(WizardStep.filter(F.what == f.what), flags={"callback_answer": {"pre": False}})
     async def decide(
         query: CallbackQuery,
         callback_data: WizardStep,
+        callback_answer: CallbackAnswer,
         state: FSMContext,
         actor: User,
         lang: str,
@@ -117,14 +128,15 @@ def attach(r: Router, f: Flow) -> None:
     ) -> None:
         if not isinstance(query.message, Message):
             return
-        if await state.get_state() != states.review.state:  # created, cancelled or timed out already
-            await query.message.edit_reply_markup(reply_markup=None)
-            await query.message.answer(render.text(lang, "wizard.gone"))
+        data = await state.get_data()
+        if await state.get_state() != states.review.state or data.get("review") != callback_data.n:
+            # Someone else's review, an older one of theirs, or one created, cancelled or timed out already.
+            callback_answer.text = t(lang, "wizard.gone")
             return
-        values = dict((await state.get_data())["values"])
+        values = dict(data["values"])
         created = await bus.handle(f.build(values, actor.id, idem)) if callback_data.act == "ok" else None
         await state.clear()
-        text, _ = _review(f, values, lang, render)
+        text, _ = _review(f, values, lang, render, callback_data.n)
         await query.message.edit_text(text)  # the review stays as a record, without its buttons
         if created is None:
             await query.message.answer(render.text(lang, "dialog.cancelled"))

@@ -1,10 +1,13 @@
 """The digest's chart: days of stock cover of the most critical items, and POs pending approval
 by age. PNG bytes drawn headless (the Agg canvas on a Figure of our own: no pyplot, so no global
-figure state is shared between calls or threads)."""
+figure state is shared between calls or threads). Callers draw in worker threads
+(notifications.digest); matplotlib does not promise thread safety, so one chart is drawn at a
+time."""
 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +31,7 @@ CJK_FONTS = (
     "PingFang SC",
 )
 MAX_BARS = 10
+_DRAWING = threading.Lock()  # one chart (and font lookup) at a time, whichever thread asks
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +63,18 @@ def labels(wanted: ChartLabels, fallback: ChartLabels) -> ChartLabels:
     """The wanted (e.g. Chinese) labels when this machine has fonts for them, else the fallback:
     a chart with boxes for characters helps nobody."""
     texts = [wanted.cover_title, wanted.cover_axis, wanted.ages_title, wanted.ages_axis, wanted.no_demand, wanted.empty]
-    return wanted if all(_drawable(t) for t in [*texts, *wanted.buckets]) else fallback
+    with _DRAWING:
+        return wanted if all(_drawable(t) for t in [*texts, *wanted.buckets]) else fallback
 
 
 def render_chart(cover: Sequence[tuple[str, Decimal | None]], ages: Sequence[int], text: ChartLabels) -> bytes:
     """cover: (SKU, days of cover or None when nothing shipped lately), most critical first;
     ages: pending approvals per age bucket (as many as text.buckets)."""
+    with _DRAWING:
+        return _render(cover, ages, text)
+
+
+def _render(cover: Sequence[tuple[str, Decimal | None]], ages: Sequence[int], text: ChartLabels) -> bytes:
     fig = Figure(figsize=(8, 3.6), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2, width_ratios=(3, 2))

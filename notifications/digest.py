@@ -1,12 +1,15 @@
 """The daily digest (and /report): read once, rendered per language into messages under
 Telegram's limits, with the chart as a photo and "draft PO" buttons under the low-stock list.
 
-`compose_digest` does both for one channel. Routing many channels reads once with
-`read_digest` and renders per language with `render_digest`.
+`compose_digest` does both for one channel; `compose_digests` reads once and renders in each
+language asked for (routing many channels). Rendering (the chart above all: matplotlib, a few
+hundred milliseconds) runs in a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache, partial
@@ -43,7 +46,16 @@ async def compose_digest(
     split on line boundaries; the low-stock one carries the "draft PO" buttons), then the chart
     as a photo whose caption is under 1,024 characters."""
     digest = await read_digest(db, day, tz=tz, currency=currency, now=now)
-    return render_digest(digest, lang, renderer(tz), company=company)
+    return await asyncio.to_thread(render_digest, digest, lang, renderer(tz), company=company)
+
+
+async def compose_digests(
+    db: Database, day: date, langs: Sequence[str], *, tz: tzinfo, currency: str, now: datetime, company: str = ""
+) -> dict[str, list[OutMessage]]:
+    """`compose_digest` for every language in `langs`, read once (routing.RouteDeps.compose_digests)."""
+    digest = await read_digest(db, day, tz=tz, currency=currency, now=now)
+    render = renderer(tz)
+    return {lang: await asyncio.to_thread(render_digest, digest, lang, render, company=company) for lang in dict.fromkeys(langs)}
 
 
 @cache

@@ -2,15 +2,19 @@
 
 For each row: the alert kind and whom it concerns (domain.alerts), the targets (chats and forum
 topics bound to the kind, plus those people, minus their mutes and minus chats that refuse the
-bot), one message per target in its language, inserted as `deliveries` in the same transaction
-that marks the row `routed`. Routing a row twice adds nothing: a routed row is never claimed
-again, and deliveries are unique per (outbox row, chat, topic, part). A row whose routing fails
-adds nothing and stays pending; it is tried again later and given up (`dead`) after a few tries.
+bot), one message per target in its language. All of that is read and drawn first, outside any
+write transaction (a digest's read and chart take a second on big data; on SQLite a write
+transaction holds every other writer back); then one short transaction inserts the `deliveries`
+and marks the row `routed`, only if it is still pending. Routing a row twice adds nothing: a
+routed row is never claimed again, two routers that drew the same row cannot both mark it, and
+deliveries are unique per (outbox row, chat, topic, part). A row whose routing fails adds
+nothing and stays pending; it is tried again later and given up (`dead`) after a few tries.
 
 Low-stock rows due together are routed together: each target gets one list of every item in
 them (split on line boundaries under Telegram's limit), so 500 items crossing at once are a
 handful of messages to a group, not 500 (RELIABILITY T12). Those deliveries belong to the
-batch's first row; the other rows are routed with it.
+batch's first row; the other rows are routed with it. If a batch fails, its rows are routed
+one by one, so only a bad row is retried (and given up).
 
 What only the bot layer can draw comes in through `RouteDeps`: a PO card with the viewer's
 buttons, and the daily digest with its chart.
@@ -19,6 +23,7 @@ buttons, and the daily digest with its chart.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -43,19 +48,24 @@ RETRY_AFTER = timedelta(minutes=1)  # doubled per failed try
 
 DrawCard = Callable[[str, str, int | None, str], Awaitable[OutMessage]]
 ComposeDigest = Callable[[date, str], Awaitable[list[OutMessage]]]
+ComposeDigests = Callable[[date, Sequence[str]], Awaitable[Mapping[str, Sequence[OutMessage]]]]
 
 
 @dataclass(frozen=True, slots=True)
 class RouteDeps:
     """`draw_card(kind, ref, viewer_id, lang)`: the card of a PO ("p") or SO ("s") as that
     viewer sees it (None: a group's copy, no buttons); `compose_digest(day, lang)`: the daily
-    digest's messages. `language`: the company's, for bound chats that never said otherwise."""
+    digest's messages; `compose_digests(day, langs)`, when given, is used instead: the digest
+    read once and rendered in each language (notifications.digest.compose_digests). Both are
+    called outside any write transaction. `language`: the company's, for bound chats that never
+    said otherwise."""
 
     render: Renderer
     draw_card: DrawCard
     compose_digest: ComposeDigest
     language: str = "zh"
     max_attempts: int = 5
+    compose_digests: ComposeDigests | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +85,11 @@ class _Row:
 
 async def route_pending(db: Database, deps: RouteDeps, now: datetime, limit: int = 200) -> int:
     """Route up to `limit` pending outbox rows that are due, oldest first; returns how many were
-    routed. Each row (each low-stock batch) is one short transaction; a failure is logged, noted
-    on its row and does not stop the others. Several routers may run at once: on PostgreSQL a
-    row another one holds is skipped (FOR UPDATE SKIP LOCKED), and a row is only ever routed by
-    the transaction that moves it from pending to routed."""
+    routed. Each row (each low-stock batch) is read and drawn, then written in one short
+    transaction; a failure is logged, noted on its row and does not stop the others (a failed
+    batch is taken apart so only its bad rows wait). Several routers may run at once: on
+    PostgreSQL a row another one is writing is skipped (FOR UPDATE SKIP LOCKED), and a row is
+    only ever routed by the transaction that moves it from pending to routed."""
     due = await _due(db, now, limit)
     low = [row_id for row_id, event in due if event == LOW_STOCK_EVENT]
     batches = [[row_id] for row_id, event in due if event != LOW_STOCK_EVENT]
@@ -90,9 +101,35 @@ async def route_pending(db: Database, deps: RouteDeps, now: datetime, limit: int
         try:
             routed += await _route(db, deps, now, ids)
         except Exception as exc:  # one bad row must not hold back every alert behind it
-            log.exception("routing outbox %s failed", ids[0] if len(ids) == 1 else f"{ids[0]}…{ids[-1]}")
-            await _failed(db, ids, now, exc, deps.max_attempts)
+            if len(ids) == 1:
+                log.exception("routing outbox %s failed", ids[0])
+                await _failed(db, ids, now, exc, deps.max_attempts)
+            else:
+                routed += await _route_apart(db, deps, now, ids, exc)
     return routed
+
+
+async def _route_apart(db: Database, deps: RouteDeps, now: datetime, ids: list[int], exc: Exception) -> int:
+    """A low-stock batch failed: find the rows that fail on their own and set them aside (each
+    retried and given up alone), then route the rest together, still as one list per target."""
+    log.warning("routing low-stock outbox %s…%s failed (%s); looking for the bad rows", ids[0], ids[-1], exc)
+    good: list[int] = []
+    for row_id in ids:
+        try:
+            await _prepare(db, deps, [row_id])
+        except Exception as bad:
+            log.exception("routing outbox %s failed", row_id)
+            await _failed(db, [row_id], now, bad, deps.max_attempts)
+        else:
+            good.append(row_id)
+    if not good:
+        return 0
+    try:
+        return await _route(db, deps, now, good)
+    except Exception as again:  # not one row's fault (the database, say): all are tried again later
+        log.exception("routing low-stock outbox %s…%s failed", good[0], good[-1])
+        await _failed(db, good, now, again, deps.max_attempts)
+        return 0
 
 
 async def _due(db: Database, now: datetime, limit: int) -> list[tuple[int, str]]:
@@ -103,26 +140,43 @@ async def _due(db: Database, now: datetime, limit: int) -> list[tuple[int, str]]
 
 
 async def _route(db: Database, deps: RouteDeps, now: datetime, ids: list[int]) -> int:
+    """Read and draw first, with no write transaction open; then one short transaction queues
+    the messages and marks the rows routed, only if every one of them is still pending and no
+    other router holds it (else nothing is written: what is left comes round again)."""
+    wanted, messages = await _prepare(db, deps, ids)
+    if not wanted:
+        return 0
+    o = outbox.c
     async with SqlUnitOfWork(db) as uow:
-        conn = uow.conn
-        o = outbox.c
-        claim = (
-            select(o.id, o.kind, o.payload)
-            .where(o.id.in_(ids), o.status == "pending")
-            .order_by(o.id)
-            .with_for_update(skip_locked=True)
-        )
-        rows = [_Row(r.id, r.kind, dict(r.payload)) for r in (await conn.execute(claim)).all()]
-        if not rows:
-            return 0
-        if rows[0].event == LOW_STOCK_EVENT:
-            messages = await _low_stock(conn, deps, rows)
-        else:
-            messages = await _one(conn, deps, rows[0])
-        await enqueue(conn, messages, now)
-        await conn.execute(update(outbox).where(o.id.in_([r.id for r in rows]), o.status == "pending").values(status="routed"))
+        claim = select(o.id).where(o.id.in_(wanted), o.status == "pending").order_by(o.id).with_for_update(skip_locked=True)
+        if list((await uow.conn.scalars(claim)).all()) != wanted:
+            return 0  # routed (or being routed) by another router since we read it: theirs counts
+        await uow.conn.execute(update(outbox).where(o.id.in_(wanted), o.status == "pending").values(status="routed"))
+        await enqueue(uow.conn, messages, now)
         await uow.commit()
-        return len(rows)
+    return len(wanted)
+
+
+async def _prepare(db: Database, deps: RouteDeps, ids: list[int]) -> tuple[list[int], list[NewDelivery]]:
+    """The rows of `ids` still pending and their messages, read in one snapshot and drawn after
+    it is closed; writes nothing."""
+    o = outbox.c
+    low: dict[Target, list[dict[str, Any]]] = {}
+    one: _OnePlan | None = None
+    async with db.reading() as conn:
+        query = select(o.id, o.kind, o.payload).where(o.id.in_(ids), o.status == "pending").order_by(o.id)
+        rows = [_Row(r.id, r.kind, dict(r.payload)) for r in (await conn.execute(query)).all()]
+        if not rows:
+            return [], []
+        if rows[0].event == LOW_STOCK_EVENT:
+            low = await _low_stock_targets(conn, deps, rows)
+        else:
+            one = await _one_targets(conn, deps, rows[0])
+    if rows[0].event == LOW_STOCK_EVENT:
+        messages = _low_stock(deps, rows, low)
+    else:
+        messages = await _one(deps, one) if one is not None else []  # None: concerns no one
+    return [r.id for r in rows], messages
 
 
 async def _failed(db: Database, ids: list[int], now: datetime, exc: Exception, max_attempts: int) -> None:
@@ -201,23 +255,48 @@ async def _names(conn: AsyncConnection, ids: Iterable[object]) -> dict[int, str]
 # --- what -------------------------------------------------------------------------------------
 
 
-async def _one(conn: AsyncConnection, deps: RouteDeps, row: _Row) -> list[NewDelivery]:
+@dataclass(frozen=True, slots=True)
+class _OnePlan:
+    """What was read for one row: whom it goes to and what its drawing needs."""
+
+    row: _Row
+    kind: AlertKind
+    payload: dict[str, Any]
+    targets: list[Target]
+    names: dict[int, str]
+
+
+async def _one_targets(conn: AsyncConnection, deps: RouteDeps, row: _Row) -> _OnePlan | None:
     payload = row.payload
     if row.event in ("ApprovalReminder", "PurchaseOrderApprovalGiven"):
         payload = {**payload, **await _po_facts(conn, str(payload["ref"]))}
     who = audience(row.event, payload)
     if who is None:
-        return []
+        return None
     targets = await _targets(conn, who, deps.language)
     names = await _names(conn, [payload.get("actor_id")])
+    return _OnePlan(row, who.kind, payload, targets, names)
+
+
+async def _one(deps: RouteDeps, plan: _OnePlan) -> list[NewDelivery]:
+    """Every target's messages, drawn with no transaction open."""
+    row, kind, payload = plan.row, plan.kind, plan.payload
     drawn: dict[tuple[int | None, str], list[OutMessage]] = {}
+    if kind == AlertKind.DAILY_DIGEST and plan.targets:
+        day = date.fromisoformat(str(payload["day"]))
+        langs = sorted({t.lang for t in plan.targets})
+        if deps.compose_digests is not None:
+            composed = await deps.compose_digests(day, langs)
+            drawn = {(None, lang): list(composed[lang]) for lang in langs}
+        else:
+            drawn = {(None, lang): list(await deps.compose_digest(day, lang)) for lang in langs}
     out: list[NewDelivery] = []
-    for target in targets:
+    for target in plan.targets:
         # Groups share one drawing per language; a person's card has their own buttons.
-        key = (target.viewer_id if who.kind in _PERSONAL_DRAWINGS else None, target.lang)
+        key = (target.viewer_id if kind in _PERSONAL_DRAWINGS else None, target.lang)
         if key not in drawn:
-            drawn[key] = await _draw(deps, who.kind, row.event, payload, names, key[0], target.lang)
-        out += _deliveries(row.id, who.kind, target, drawn[key])
+            drawn[key] = await _draw(deps, kind, row.event, payload, plan.names, key[0], target.lang)
+        out += _deliveries(row.id, kind, target, drawn[key])
     return out
 
 
@@ -245,7 +324,7 @@ async def _draw(
             if card.photo is None and visible_length(joined) <= TEXT_LIMIT:
                 return [replace(card, text=joined)]
             return [OutMessage(note), card]
-        case AlertKind.DAILY_DIGEST:
+        case AlertKind.DAILY_DIGEST:  # pragma: no cover - drawn once per language in _one
             return list(await deps.compose_digest(date.fromisoformat(str(payload["day"])), lang))
     actor = payload.get("actor_id")
     who = names.get(actor) if isinstance(actor, int) else None
@@ -280,9 +359,9 @@ def _deliveries(outbox_id: int, kind: AlertKind, target: Target, messages: Seque
 # --- low stock, in batches --------------------------------------------------------------------
 
 
-async def _low_stock(conn: AsyncConnection, deps: RouteDeps, rows: Sequence[_Row]) -> list[NewDelivery]:
-    """Every target gets one list of the items in `rows` that concern it, split in parts."""
-    per_target: dict[Target, list[dict[str, Any]]] = {}
+async def _low_stock_targets(conn: AsyncConnection, deps: RouteDeps, rows: Sequence[_Row]) -> dict[Target, list[dict[str, Any]]]:
+    """Every target with the items in `rows` that concern it."""
+    per_target: dict[Target, list[dict[str, Any]]] = defaultdict(list)
     targets: dict[Audience, list[Target]] = {}  # every row has the same audience: ask once
     for row in rows:
         who = audience(row.event, row.payload)
@@ -291,7 +370,12 @@ async def _low_stock(conn: AsyncConnection, deps: RouteDeps, rows: Sequence[_Row
         if who not in targets:
             targets[who] = await _targets(conn, who, deps.language)
         for target in targets[who]:
-            per_target.setdefault(target, []).append(row.payload)
+            per_target[target].append(row.payload)
+    return dict(per_target)
+
+
+def _low_stock(deps: RouteDeps, rows: Sequence[_Row], per_target: Mapping[Target, list[dict[str, Any]]]) -> list[NewDelivery]:
+    """Every target gets one list of its items, split in parts."""
     out: list[NewDelivery] = []
     for target, found in per_target.items():
         parts = low_stock_messages(deps.render, target.lang, found)

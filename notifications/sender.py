@@ -7,11 +7,15 @@ What it guarantees:
 - The pacer's limits are never exceeded (see notifications/pacer.py); a 429 holds the chat for
   its retry_after (and is not counted as a failure).
 - Network and server errors are retried with doubling waits (capped by max_backoff_seconds)
-  until max_attempts; a 400 is dead at once with Telegram's reason; a 403 marks the chat
-  inactive, drops what waits for it and tells the admins once; a migrated group gets its
-  bindings, target and queue moved and the message is sent again to the new id.
+  until max_attempts; a 400 is dead at once with Telegram's reason; a 403 (or a chat Telegram
+  no longer knows) marks the chat inactive, drops what waits for it and tells the admins once;
+  a deleted forum topic loses its bindings and what waits for it, and the admins are told once;
+  a migrated group gets its bindings, target and queue moved and the message is sent again to
+  the new id.
 - At least once: a crash between a send and its recording sends that one message again after
   the claim's lease ends (logged as a possible duplicate); nothing else is sent twice.
+- A pass that fails (the database away) gives back the leases it holds on the way out, so
+  their chats do not wait for the leases to end.
 - One bad delivery never stops the loop; each outcome is one log line on "caixiao.sender"
   with ids only.
 
@@ -32,9 +36,9 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from notifications.clocks import SenderClock, SystemClock
-from notifications.i18n import pick_language, t
+from notifications.i18n import catalog, pick_language, t
 from notifications.pacer import Limits, Pacer
-from notifications.transport import BadRequest, Forbidden, MigratedTo, RetryAfter, TransientError, Transport
+from notifications.transport import BadRequest, Forbidden, MigratedTo, RetryAfter, TopicGone, TransientError, Transport
 from storage import deliveries as queue
 from storage.database import Database
 from storage.deliveries import IN_FLIGHT, Delivery
@@ -95,6 +99,8 @@ class Sender:
         self.pacer = pacer or make_pacer(config, self.clock)
         self._retry_due = math.inf  # when the earliest retry this pass scheduled falls due (monotonic)
         self._owned: dict[int, datetime] = {}  # delivery id -> token of a lease we took
+        # Every lease we hold and have not recorded an outcome for: id -> (token, may have been sent).
+        self._held: dict[int, tuple[datetime, bool]] = {}
 
     async def deliver_ready(self, stop: asyncio.Event | None = None, wake: asyncio.Event | None = None) -> int:
         """One pass: send everything that is ready (waiting for the pacer as needed, and picking
@@ -153,9 +159,24 @@ class Sender:
             except Exception:
                 # The database may be away for a moment; the queue keeps everything for later.
                 log.exception("sender pass failed; trying again in %.0f s", pause)
+                await self._release_held()
             if pause > 0 and not stop.is_set():
                 await self._nap(pause, stop, wake)
+        await self._release_held()  # stopped mid-pass: what we leased ahead is free at once
         log.info("sender stopped")
+
+    async def _release_held(self) -> None:
+        """Give back the leases we hold (see queue.release), where the database lets us."""
+        held, self._held = self._held, {}
+        self._owned.clear()
+        if not held:
+            return
+        try:
+            released = await queue.release(self.db, held, self.clock.now())
+        except Exception:
+            log.warning("could not give back %d leased deliveries; they wait for their leases to end", len(held), exc_info=True)
+            return
+        log.info("gave back %d leased deliveries", released)
 
     async def _nap(self, seconds: float, *events: asyncio.Event | None) -> None:
         waiting = [e for e in events if e is not None]
@@ -177,6 +198,7 @@ class Sender:
         if self._owned.pop(seen.id, None) == seen.next_attempt_at and seen.next_attempt_at - now >= LEASE / 2:
             d: Delivery | None = seen  # leased to us when its predecessor was recorded, with time to spare
         else:
+            self._held.pop(seen.id, None)  # a lease of ours that ran short: claimed again below
             d = await queue.claim(self.db, seen, now, now + LEASE)
         if d is None:
             return 0, None  # another sender has it, or it changed since we looked
@@ -184,6 +206,16 @@ class Sender:
             log.warning(
                 "delivery %d to chat %d: a sender stopped while sending it; sending again (may be a duplicate)", d.id, d.chat_id
             )
+        # Until its outcome is recorded the message may have gone out: a failed pass gives the
+        # lease back but keeps it marked in flight.
+        self._held[d.id] = (d.next_attempt_at, True)
+        sent, following = await self._attempt(d)
+        self._held.pop(d.id, None)
+        if following is not None:
+            self._held[following.id] = (following.next_attempt_at, False)
+        return sent, following
+
+    async def _attempt(self, d: Delivery) -> tuple[int, Delivery | None]:
         self.pacer.begin(d.chat_id)
         try:
             message_id = await self._send(d)
@@ -196,8 +228,19 @@ class Sender:
             return 0, None
         except MigratedTo as exc:
             self._ended(d)
-            moved = await queue.migrate_chat(self.db, d.chat_id, exc.new_chat_id, self.clock.now())
-            log.info("delivery %d: chat %d migrated to %d; %d deliveries moved", d.id, d.chat_id, exc.new_chat_id, moved)
+            migration = await queue.migrate_chat(self.db, d.chat_id, exc.new_chat_id, self.clock.now())
+            log.info(
+                "delivery %d: chat %d migrated to %d; %d deliveries moved", d.id, d.chat_id, exc.new_chat_id, migration.moved
+            )
+            if migration.configured:
+                log.warning(
+                    "chat %d became chat %d: its alert bindings from config.toml were moved, but they go back to the old id "
+                    "at every restart; write chat_id = %d instead of %d in [alerts] bindings",
+                    d.chat_id,
+                    exc.new_chat_id,
+                    exc.new_chat_id,
+                    d.chat_id,
+                )
             return 0, None
         except Forbidden as exc:
             self._ended(d)
@@ -207,12 +250,31 @@ class Sender:
                 "delivery %d to chat %d: dead, chat refuses the bot (403)%s", d.id, d.chat_id, "; admins told" if told else ""
             )
             return 0, None
+        except TopicGone as exc:
+            self._ended(d)
+            if not d.thread_id:  # pragma: no cover - Telegram says this only of a topic
+                return 0, await self._dead(d, exc)
+            now = self.clock.now()
+            reason = exc.reason or "message thread not found"
+            dropped = await queue.drop_topic(self.db, d, reason, now, _topic_notice(d.chat_id, d.thread_id, reason), now + LEASE)
+            log.warning(
+                "delivery %d to chat %d: dead, topic %d is gone; its bindings removed%s",
+                d.id,
+                d.chat_id,
+                d.thread_id,
+                "; admins told" if dropped.told else "",
+            )
+            if dropped.configured:
+                log.warning(
+                    "topic %d of chat %d is gone but is bound in config.toml: remove it from [alerts] bindings or it is "
+                    "bound again at the next restart",
+                    d.thread_id,
+                    d.chat_id,
+                )
+            return 0, dropped.following
         except BadRequest as exc:
             self._ended(d)
-            now = self.clock.now()
-            following = await queue.mark_dead(self.db, d, f"400: {exc.reason}", now, now + LEASE)
-            log.warning("delivery %d to chat %d: dead, 400 %s", d.id, d.chat_id, exc.reason)
-            return 0, following
+            return 0, await self._dead(d, exc)
         except Exception as exc:
             # TransientError, or a bug in a transport: either way the message deserves a retry.
             self._ended(d)
@@ -226,6 +288,12 @@ class Sender:
         following = await queue.mark_sent(self.db, d, message_id, now, now + LEASE, digest)
         log.info("delivery %d to chat %d (%s): sent as message %d", d.id, d.chat_id, d.kind, message_id)
         return 1, following
+
+    async def _dead(self, d: Delivery, exc: BadRequest) -> Delivery | None:
+        now = self.clock.now()
+        following = await queue.mark_dead(self.db, d, f"400: {exc.reason}", now, now + LEASE)
+        log.warning("delivery %d to chat %d: dead, 400 %s", d.id, d.chat_id, exc.reason)
+        return following
 
     def _due_in(self, seconds: float) -> None:
         self._retry_due = min(self._retry_due, self.clock.monotonic() + seconds)
@@ -261,6 +329,20 @@ def _notice(chat_id: int, reason: str) -> queue.NoticeRenderer:
         lang = pick_language(language, "zh")
         chat = html.escape(f"{title} ({chat_id})" if title else str(chat_id))
         return lang, t(lang, "sender.chat_inactive", chat=chat, reason=html.escape(reason))
+
+    return render
+
+
+def _topic_notice(chat_id: int, thread_id: int, reason: str) -> queue.NoticeRenderer:
+    def render(language: str, title: str | None) -> tuple[str, str]:
+        lang = pick_language(language, "zh")
+        if "sender.topic_gone" in catalog("en"):
+            place = f"{title} ({chat_id})" if title else str(chat_id)
+            values = {"chat": html.escape(place), "topic": thread_id, "reason": html.escape(reason)}
+            return lang, t(lang, "sender.topic_gone", **values)
+        # Until the catalogs have their own text for it: the chat's notice, naming the topic.
+        place = f"{title} ({chat_id}) #{thread_id}" if title else f"{chat_id} #{thread_id}"
+        return lang, t(lang, "sender.chat_inactive", chat=html.escape(place), reason=html.escape(reason))
 
     return render
 

@@ -55,3 +55,8 @@ class BadRequest(SendError):
 
 class TransientError(SendError):
     """Network trouble or a Telegram server error (5xx): worth trying again later."""
+
+
+class TopicGone(BadRequest):
+    """400 "message thread not found": the forum topic was deleted (the chat itself is fine).
+    A BadRequest, so a sender that does not know it still drops the message."""

@@ -15,7 +15,7 @@ Every function is its own short transaction: none stays open across a send to Te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -201,6 +201,26 @@ async def release_leases(db: Database, now: datetime) -> int:
     return result.rowcount or 0
 
 
+async def release(db: Database, held: Mapping[int, tuple[datetime, bool]], now: datetime) -> int:
+    """Give back leases a sender still holds after a failed pass, so their chats need not wait
+    for the leases to end. `held`: delivery id -> (the lease's token, whether it may have been
+    sent). A lease is given back only while it is still the holder's (same token, pending); one
+    never sent loses its in-flight mark, one that may have been sent keeps it (its resend is
+    logged as a possible duplicate). Returns how many were given back."""
+    released = 0
+    async with SqlUnitOfWork(db) as uow:
+        for delivery_id, (token, maybe_sent) in sorted(held.items()):
+            values: dict[str, Any] = {"next_attempt_at": now}
+            if not maybe_sent:
+                values["last_error"] = None
+            result = await uow.conn.execute(
+                update(deliveries).where(d.id == delivery_id, d.status == "pending", d.next_attempt_at == token).values(**values)
+            )
+            released += result.rowcount or 0
+        await uow.commit()
+    return released
+
+
 def _replace_token(delivery: Delivery, token: datetime) -> Delivery:
     return replace(delivery, next_attempt_at=token, last_error=IN_FLIGHT)
 
@@ -307,29 +327,82 @@ async def deactivate_target(db: Database, chat_id: int, reason: str, now: dateti
             .values(status="dead", last_error=f"chat inactive: {reason}"[:500])
         )
         if changed:
-            unreachable = exists().where(t.chat_id == users.c.id, t.active.is_(False))
-            admins = (
-                await conn.execute(
-                    select(users.c.id, users.c.language)
-                    .where(users.c.active.is_(True), _admin(), users.c.id != chat_id, ~unreachable)
-                    .order_by(users.c.id)
-                )
-            ).all()
-            notices = []
-            for admin in admins:
-                lang, text = notice(admin.language, title)
-                notices.append(NewDelivery(admin.id, text, lang, NOTICE_KIND))
-            await enqueue(conn, notices, now)
+            await _tell_admins(conn, chat_id, title, notice, now)
         await uow.commit()
     return changed
 
 
-async def migrate_chat(db: Database, old: int, new: int, now: datetime) -> int:
+async def _tell_admins(conn: AsyncConnection, chat_id: int, title: str | None, notice: NoticeRenderer, now: datetime) -> None:
+    """Queue one notice to each active admin who can still be reached (not `chat_id` itself)."""
+    t = chat_targets.c
+    unreachable = exists().where(t.chat_id == users.c.id, t.active.is_(False))
+    admins = (
+        await conn.execute(
+            select(users.c.id, users.c.language)
+            .where(users.c.active.is_(True), _admin(), users.c.id != chat_id, ~unreachable)
+            .order_by(users.c.id)
+        )
+    ).all()
+    notices = []
+    for admin in admins:
+        lang, text = notice(admin.language, title)
+        notices.append(NewDelivery(admin.id, text, lang, NOTICE_KIND))
+    await enqueue(conn, notices, now)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDropped:
+    told: bool  # the topic had bindings until now, and the admins are told
+    configured: bool  # some of them came from config.toml (and come back at restart unless removed there)
+    following: Delivery | None  # the chat's next delivery, leased like mark_sent's
+
+
+async def drop_topic(
+    db: Database,
+    delivery: Delivery,
+    reason: str,
+    now: datetime,
+    notice: NoticeRenderer,
+    lease_next_until: datetime | None = None,
+) -> TopicDropped:
+    """The delivery's forum topic is gone (deleted): its bindings are removed, what waits for
+    the topic is dropped (this delivery too), and, only if it had bindings until now, the admins
+    are told once. The chat's other topics go on."""
+    b, t = alert_bindings.c, chat_targets.c
+    chat_id, thread_id = delivery.chat_id, delivery.thread_id
+    async with SqlUnitOfWork(db) as uow:
+        conn = uow.conn
+        here = (b.chat_id == chat_id) & (b.thread_id == thread_id)
+        bound = (await conn.execute(select(b.kind, b.created_by).where(here))).all()
+        await conn.execute(delete(alert_bindings).where(here))
+        await conn.execute(
+            update(deliveries)
+            .where(d.chat_id == chat_id, d.thread_id == thread_id, d.status == "pending")
+            .values(status="dead", last_error=f"topic gone: {reason}"[:500])
+        )
+        await conn.execute(update(deliveries).where(d.id == delivery.id).values(attempts=d.attempts + 1))
+        if bound:
+            title: str | None = await conn.scalar(select(t.title).where(t.chat_id == chat_id))
+            await _tell_admins(conn, chat_id, title, notice, now)
+        following = await _lease_next(conn, chat_id, now, lease_next_until)
+        await uow.commit()
+    return TopicDropped(bool(bound), any(r.created_by is None for r in bound), following)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    moved: int  # pending deliveries moved to the new id
+    configured: bool  # some bindings moved came from config.toml, which still names the old id
+
+
+async def migrate_chat(db: Database, old: int, new: int, now: datetime) -> Migration:
     """A group became a supergroup: its bindings, its target and its pending deliveries move to
-    the new id (pending ones become ready at once). Returns how many deliveries moved."""
+    the new id (pending ones become ready at once, none of them in flight: the send to the old
+    id did not happen)."""
     b, t = alert_bindings.c, chat_targets.c
     async with SqlUnitOfWork(db) as uow:
         conn = uow.conn
+        configured = await conn.scalar(select(func.count()).where(b.chat_id == old, b.created_by.is_(None)))
         moved_bindings = select(literal(new), b.thread_id, b.kind, b.created_by, b.created_at).where(b.chat_id == old)
         await conn.execute(
             insert_ignore(conn, alert_bindings, ["chat_id", "thread_id", "kind"]).from_select(
@@ -360,10 +433,12 @@ async def migrate_chat(db: Database, old: int, new: int, now: datetime) -> int:
             .values(status="dead", last_error=f"migrated to {new}; already queued there")
         )
         result = await conn.execute(
-            update(deliveries).where(d.chat_id == old, d.status == "pending").values(chat_id=new, next_attempt_at=now)
+            update(deliveries)
+            .where(d.chat_id == old, d.status == "pending")
+            .values(chat_id=new, next_attempt_at=now, last_error=None)
         )
         await uow.commit()
-    return int(result.rowcount)
+    return Migration(int(result.rowcount), bool(configured))
 
 
 async def statuses(db: Database, ids: Sequence[int] | None = None) -> dict[int, tuple[str, int | None, str | None]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -367,12 +368,16 @@ class Session:
         return True
 
     async def _wait(self, seconds: str) -> bool:
+        """:wait [seconds]: 2 by default, at most 120. nan and inf are refused (sleeping nan
+        seconds never returns); a negative number waits 0."""
         try:
-            delay = min(float(seconds or 2), 120.0)
+            delay = float(seconds or 2)
         except ValueError:
+            delay = math.nan
+        if not math.isfinite(delay):
             self.fail("sandbox.bad_seconds", value=seconds)
             return True
-        await asyncio.sleep(delay)
+        await asyncio.sleep(min(max(delay, 0.0), 120.0))
         async with self.lock:
             await self._settle(None)
             await self._show_new()

@@ -12,6 +12,10 @@ from domain.master import ADMINISTRATION, MASTER_DATA, Customer, Item, Role, Sup
 from domain.ports import UnitOfWork
 from domain.services.base import Env, act_for
 
+# The counter every change of roles or of the active flag takes first: its row lock (until
+# commit) serialises those changes, so none can decide on an admin that another just removed.
+ROSTER = "user_roles"
+
 
 def parse_roles(names: tuple[str, ...]) -> frozenset[Role]:
     try:
@@ -140,7 +144,17 @@ async def register_user(cmd: c.RegisterUser, uow: UnitOfWork, env: Env) -> User:
 
 
 async def set_user_roles(cmd: c.SetUserRoles, uow: UnitOfWork, env: Env) -> User:
+    """Someone's roles and active flag, changed by an admin, never leaving the company without an
+    active admin. An admin cannot take away their own admin role or deactivate themselves, so
+    whoever loses admin rights here, the acting admin remains one: at least one other active admin.
+
+    That holds only if the actor is still an admin when this commits. Two admins taking each
+    other's admin role away at once would each see the other as an admin, and both commit. So
+    every change of roles first takes the ROSTER counter's row lock (held to commit; on SQLite
+    the write lock taken at BEGIN serialises anyway), and only then loads the actor and the
+    person: the second of the two sees that they are no admin any more, and is refused."""
     async with uow:
+        await uow.sequences.next(ROSTER)  # before any read: the reads below see every change committed before us
         act = await act_for(cmd, uow, env)
         act.require(ADMINISTRATION, "set_roles")
         user = await uow.users.get(cmd.user_id)

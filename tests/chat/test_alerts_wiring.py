@@ -12,18 +12,17 @@ from bot.alerts import supervised
 
 
 async def test_a_loop_that_dies_is_logged_and_restarted_until_stop(caplog: pytest.LogCaptureFixture) -> None:
-    stop, runs = asyncio.Event(), []
+    stop, again, runs = asyncio.Event(), asyncio.Event(), []
 
     async def loop() -> None:
         runs.append(1)
         if len(runs) == 1:
             raise RuntimeError("a bug")
+        again.set()
         await stop.wait()
 
     task = asyncio.create_task(supervised("router", loop, stop))
-    async with asyncio.timeout(5):
-        while len(runs) < 2:
-            await asyncio.sleep(0.05)
+    await asyncio.wait_for(again.wait(), 5)
     stop.set()
     await asyncio.wait_for(task, 5)
     assert len(runs) == 2

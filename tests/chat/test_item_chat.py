@@ -3,17 +3,21 @@ deactivating; bad values and people without the right are refused and change not
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import ItemAct, WizardStep
+from bot.i18n import t as bot_t
+from domain import commands as c
 from domain.master import Item
 from domain.readmodels import StockCard, WarehouseStock
 from notifications.i18n import t
 from notifications.render import Renderer
 from storage.tables import items
-from tests.chat.harness import ChatHarness
+from tests.chat.group import in_group, untouched
+from tests.chat.harness import ChatHarness, Sent
 from tests.chat.steps import is_force_reply, texts, unchanged
 from tests.support import ADMIN, BUYER, MANAGER, VIEWER, World, snapshot
 
@@ -65,8 +69,9 @@ async def test_guided_new_item_asks_again_after_a_bad_answer(chat: ChatHarness, 
     assert (row.name, row.unit, row.reorder_point, row.max_qty, row.pack_size, row.active) == ("Spring", "pcs", 12, 30, 1, True)
     assert "NOPE" in bad_supplier.text
     assert "Q-1" in texts(replies) and review.buttons() == []
-    [gone] = await chat.press_data(MANAGER, review, WizardStep(what="item", act="ok").pack(), lang)  # a second tap
-    assert gone.text == t(lang, "wizard.gone") and await world.count(items) == 4
+    # a second tap: said in a toast, and nothing more is created
+    assert await chat.press_data(MANAGER, review, WizardStep(what="item", act="ok", n="0").pack(), lang) == []
+    assert chat.recorder.answers[-1].text == t(lang, "wizard.gone") and await world.count(items) == 4
 
 
 async def test_edit_reorder_point_by_button_and_a_stale_card(chat: ChatHarness, world: World, lang: str) -> None:
@@ -182,3 +187,78 @@ def test_item_card_golden() -> None:
         "Lead time: 0 days\n"
         "Active"
     )
+
+
+Say = Callable[[int, str], Awaitable[list[Sent]]]
+
+
+async def new_item_review(chat: ChatHarness, user: int, sku: str, lang: str, say: Say | None = None) -> Sent:
+    """A guided /item new up to its review, with defaults but the sku and name."""
+
+    async def private(u: int, text: str) -> list[Sent]:
+        return await chat.say(u, text, lang)
+
+    ask = say or private
+    await ask(user, "/item new")
+    for answer in [sku, f"Thing {sku}", "skip", "skip", "skip", "skip"]:
+        await ask(user, answer)
+    [review] = await ask(user, "skip")
+    assert review.buttons(), review.text
+    return review
+
+
+async def test_in_a_group_a_press_on_someone_elses_review_changes_nothing(chat: ChatHarness, world: World, lang: str) -> None:
+    """A viewer's tap used to find no dialogue of theirs and strip the admin's buttons; a manager's
+    tap, with a review of their own pending, created the manager's item and rewrote the admin's."""
+
+    async def say(user: int, text: str) -> list[Sent]:
+        return await in_group(chat, user, text, lang)
+
+    mine = await new_item_review(chat, ADMIN, "G-1", lang, say)
+    theirs = await new_item_review(chat, MANAGER, "G-2", lang, say)
+    before = await snapshot(world.db)
+
+    for user, label in ((VIEWER, "admin.button.create"), (VIEWER, "admin.button.drop"), (MANAGER, "admin.button.create")):
+        assert await chat.press(user, mine, t(lang, label), lang) == []
+        assert chat.recorder.answers[-1].text == t(lang, "wizard.gone")
+    assert await chat.press(ADMIN, theirs, t(lang, "admin.button.drop"), lang) == []
+
+    await unchanged(world, before)
+    assert untouched(mine) and untouched(theirs)
+    await chat.press(MANAGER, theirs, t(lang, "admin.button.create"), lang)  # each review still works for its owner
+    await chat.press(ADMIN, mine, t(lang, "admin.button.create"), lang)
+    assert ((await item(world, "G-1")).name, (await item(world, "G-2")).name) == ("Thing G-1", "Thing G-2")
+    assert mine.buttons() == [] and theirs.buttons() == []
+
+
+async def test_create_under_an_older_review_creates_nothing(chat: ChatHarness, world: World, lang: str) -> None:
+    """After /cancel and a restart, Create under the first review used to create the second one's values."""
+    old = await new_item_review(chat, MANAGER, "OLD-1", lang)
+    await chat.say(MANAGER, "/cancel", lang)
+    restarted = ChatHarness(world, recorder=chat.recorder)
+    new = await new_item_review(restarted, MANAGER, "NEW-1", lang)
+    before = await snapshot(world.db)
+
+    assert await restarted.press(MANAGER, old, t(lang, "admin.button.create"), lang) == []
+
+    await unchanged(world, before)
+    assert chat.recorder.answers[-1].text == t(lang, "wizard.gone")
+    assert untouched(old) and untouched(new)
+    await restarted.press(MANAGER, new, t(lang, "admin.button.create"), lang)
+    assert await item(world, "NEW-1") is not None and await item(world, "OLD-1") is None
+
+
+async def test_an_inactive_default_supplier_is_refused_at_its_step(chat: ChatHarness, world: World, lang: str) -> None:
+    """It used to pass the step and fail only at Create, so the whole wizard had to start over."""
+    await world.do(c.CreatePartner(actor_id=ADMIN, kind="supplier", code="OLDCO", name="Old Co"))
+    await world.do(c.SetPartnerActive(actor_id=ADMIN, kind="supplier", code="OLDCO", active=False))
+    await chat.say(MANAGER, "/item new", lang)
+    for answer in ["Q-2", "Hinge", "skip", "skip", "skip", "skip"]:
+        await chat.say(MANAGER, answer, lang)
+
+    [refused] = await chat.say(MANAGER, "oldco", lang)
+    [review] = await chat.say(MANAGER, "ACME", lang)  # the same step, asked again
+    await chat.press(MANAGER, review, t(lang, "admin.button.create"), lang)
+
+    assert "OLDCO" in refused.text and bot_t(lang, "reason.inactive_supplier") in refused.text
+    assert review.buttons() == [] and (await item(world, "Q-2")).name == "Hinge"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import t as cli_t
 from notifications.i18n import t
-from storage.tables import customers, suppliers
+from storage.tables import customers, items, purchase_orders, sales_orders, suppliers
 from tests.chat.harness import ChatHarness
 from tests.chat.steps import texts, unchanged
 from tests.support import ADMIN, BUYER, MANAGER, SALES, World, snapshot
@@ -59,13 +60,18 @@ async def test_guided_supplier_can_be_cancelled(chat: ChatHarness, world: World)
 async def test_deactivated_partners_are_refused_on_new_orders(chat: ChatHarness, world: World, lang: str) -> None:
     [off] = await chat.say(ADMIN, "/supplier off acme", lang)
     await chat.say(ADMIN, "/customer off SHOP", lang)
+    counts = [await world.count(table) for table in (purchase_orders, sales_orders, items)]
 
     [po] = await chat.say(BUYER, "/po new ACME A-1 10", lang)
     [so] = await chat.say(SALES, "/so new SHOP A-1 1", lang)
     [item] = await chat.say(ADMIN, "/item new Q-1 Thing supplier=ACME", lang)
     assert off.text == t(lang, "admin.partner.off", code="ACME", name="Acme Ltd")
-    for reply in (po, so, item):
-        assert "ACME" in reply.text or "SHOP" in reply.text
+    # Refused for the reason that the partner is switched off (not a card that happens to name it),
+    # and no order or item was made.
+    for reply, reason in ((po, "inactive_supplier"), (so, "inactive_customer"), (item, "inactive_supplier")):
+        assert cli_t(lang, f"reason.{reason}") in reply.text, reply.text
+        assert reply.buttons() == []
+    assert [await world.count(table) for table in (purchase_orders, sales_orders, items)] == counts
     assert (await row(world, suppliers, "ACME")).active is False
     await chat.say(ADMIN, "/supplier on ACME", lang)
     assert (await row(world, suppliers, "ACME")).active is True

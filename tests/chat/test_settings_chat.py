@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.callbacks import SettingsAct
 from notifications.i18n import catalog, t
 from storage.tables import alert_mutes, users
+from tests.chat.group import in_group, untouched
 from tests.chat.harness import ChatHarness
 from tests.chat.steps import unchanged
 from tests.support import ADMIN, BUYER, VIEWER, World, snapshot
@@ -39,7 +40,7 @@ async def test_alert_kinds_switch_off_and_on_and_a_double_tap_is_harmless(chat: 
     label = t(lang, "settings.kind.low_stock")
 
     await chat.press(BUYER, panel, label, lang)
-    await chat.press_data(BUYER, panel, SettingsAct(act="mute", value="low_stock").pack(), lang)
+    await chat.press_data(BUYER, panel, SettingsAct(act="mute", value="low_stock", uid=BUYER).pack(), lang)
     await chat.press(BUYER, panel, t(lang, "settings.kind.daily_digest"), lang)
 
     assert await world.count(alert_mutes, alert_mutes.c.user_id == BUYER) == 2
@@ -53,9 +54,9 @@ async def test_forged_buttons_and_a_deactivated_person_change_nothing(chat: Chat
     before = await snapshot(world.db)
 
     for data in (
-        SettingsAct(act="lang", value="fr"),
-        SettingsAct(act="mute", value="everything"),
-        SettingsAct(act="x", value="zh"),
+        SettingsAct(act="lang", value="fr", uid=VIEWER),
+        SettingsAct(act="mute", value="everything", uid=VIEWER),
+        SettingsAct(act="x", value="zh", uid=VIEWER),
     ):
         assert await chat.press_data(VIEWER, panel, data.pack()) == []
     await unchanged(world, before)
@@ -67,6 +68,26 @@ async def test_forged_buttons_and_a_deactivated_person_change_nothing(chat: Chat
     assert refused.text == t("en", "access.inactive", id=VIEWER)
     assert chat.recorder.answers[-1].show_alert
     await unchanged(world, before)
+
+
+async def test_a_press_on_someone_elses_panel_changes_nothing_and_leaves_it_alone(
+    chat: ChatHarness, world: World, lang: str
+) -> None:
+    """In a group, a colleague's press on my panel used to switch their own language or alerts and
+    redraw my panel with their settings."""
+    [panel] = await in_group(chat, BUYER, "/settings", lang)
+    shown = panel.text
+    before = await snapshot(world.db)
+
+    other = "zh" if lang == "en" else "en"
+    for label in (t(other, "settings.language_name"), t(lang, "settings.kind.low_stock")):
+        assert await chat.press(VIEWER, panel, label, lang) == []
+        assert chat.recorder.answers[-1].text == t(lang, "settings.not_yours")
+
+    await unchanged(world, before)
+    assert untouched(panel) and panel.text == shown
+    await chat.press(BUYER, panel, t(lang, "settings.kind.low_stock"), lang)  # the owner still can
+    assert await world.count(alert_mutes, alert_mutes.c.user_id == BUYER) == 1
 
 
 def test_admin_templates_use_only_known_keys() -> None:

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import openpyxl
 import pytest
-from aiogram.methods import AnswerInlineQuery, SendChatAction
-from aiogram.types import InlineQuery, InlineQueryResultArticle, InputTextMessageContent, Update, User
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.methods import AnswerInlineQuery, EditMessageReplyMarkup, SendChatAction, SendDocument, TelegramMethod
+from aiogram.types import Chat, InlineQuery, InlineQueryResultArticle, InputTextMessageContent, Message, Update, User
+from sqlalchemy.exc import OperationalError
 
+import handlers.transfer
+from bot.i18n import t
 from storage.database import Database
-from storage.tables import items
-from tests.chat.harness import UPDATE_IDS, ChatHarness, check_html
+from storage.tables import customers, items, suppliers
+from tests.chat.harness import UPDATE_IDS, ChatHarness, Sent, check_html
 from tests.support import ADMIN, MANAGER, VIEWER, World, snapshot
 
 GOOD = "sku,name,reorder_point,supplier\nN-1,Hinge,5,ACME\na-1,Bolt M6,20,ACME\nB-2,Nut,0,ACME\n"
@@ -131,7 +136,7 @@ async def test_a_long_report_is_attached_as_a_file(chat: ChatHarness, world: Wor
 
     message, attached = await chat.send_document(ADMIN, f"sku,name,reorder_point\n{rows}".encode(), "items.csv", "/import items")
 
-    assert "more: every line is in the attached file" in message.text
+    assert "…and 340 more in the attached file." in message.text
     assert attached.file is not None and attached.file[0] == "items-errors.txt"
     lines = attached.file[1].decode("utf-8-sig").splitlines()
     assert len(lines) == 401 and lines[-1] == "items: 400 bad row(s) among 400; nothing changed."
@@ -171,6 +176,7 @@ async def test_only_admins_import_and_export(chat: ChatHarness, world: World) ->
 
     for reply in (refused, refused_cmd, refused_export, forged):
         assert "may not" in reply.text and reply.file is None
+    assert "You may not import files." in refused.text and "You may not export data." in refused_export.text
     assert await business(world.db) == before
 
 
@@ -246,3 +252,189 @@ async def test_text_while_a_file_is_awaited_names_the_kind_or_gets_a_reminder(ch
     assert "customers rows, all valid" in report.text and "Confirm or Drop" in reminder.text
     async with world.bus.uow_factory() as uow:
         assert (await uow.customers.by_code("BIG")).name == "Big Store"
+
+
+async def test_a_file_of_many_bad_rows_gets_a_bounded_report(chat: ChatHarness, world: World, lang: str) -> None:
+    """1 MB of rows with a stray cell after every column: once an error file of tens of MB, built
+    on the event loop; now the first ERRORS_KEPT problems, and how many more there are."""
+    rows: list[str] = []
+    while sum(map(len, rows)) < 1024 * 1024:
+        rows.append(f"X-{len(rows)},Widget,1" + ",x" * 40 + "\n")  # 40 stray cells: 40 problems a row
+    count = len(rows)
+    before = await business(world.db)
+
+    message, attached = await chat.send_document(
+        ADMIN, ("sku,name,reorder_point\n" + "".join(rows)).encode(), "big.csv", "/import items", lang
+    )
+
+    assert attached.file is not None and attached.file[0] == "big-errors.txt"
+    lines = attached.file[1].decode("utf-8-sig").splitlines()
+    assert len(lines) == handlers.transfer.ERRORS_KEPT + 2 and len(attached.file[1]) < 200_000
+    listed_rows = handlers.transfer.ERRORS_KEPT // 40
+    more = f"{count * 40 - handlers.transfer.ERRORS_KEPT:,}"
+    assert lines[-2] == t(lang, "import.left_out_rows", more=more, rows=f"{count - listed_rows:,}", shown="1,000")
+    assert lines[-1] == t(lang, "transfer.summary_bad", kind="items", bad=f"{count:,}", rows=f"{count:,}")
+    assert lines[-2] in message.text and lines[-1] in message.text and message.buttons() == []
+    assert await business(world.db) == before
+
+
+async def test_an_error_list_too_large_to_send_is_not_attached(
+    chat: ChatHarness, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers.transfer, "UPLOAD_LIMIT", 10_000)
+    rows = "".join(f"X-{n},Widget,-{n + 1}\n" for n in range(400))
+
+    [message] = await chat.send_document(ADMIN, f"sku,name,reorder_point\n{rows}".encode(), "items.csv", "/import items")
+
+    assert "…and 340 more: too many to attach." in message.text and message.file is None
+
+
+PARTNER = b"code,name\nHUA,Hua Nan\n"
+
+
+async def test_confirm_under_an_older_report_of_another_kind_applies_nothing(chat: ChatHarness, world: World) -> None:
+    """The same bytes checked as suppliers, then as customers: the suppliers report's Confirm must
+    not apply the file (as customers or as anything else)."""
+    [as_suppliers] = await chat.send_document(ADMIN, PARTNER, "partners.csv", "/import suppliers")
+    [as_customers] = await chat.send_document(ADMIN, PARTNER, "partners.csv", "/import customers")
+    before = await business(world.db)
+
+    [old] = await chat.press(ADMIN, as_suppliers, "Confirm")
+
+    assert "no longer waiting" in old.text and await business(world.db) == before
+    [result] = await chat.press(ADMIN, as_customers, "Confirm")
+    assert "customers" in result.text
+    assert await world.count(customers, customers.c.code == "HUA") == 1
+    assert await world.count(suppliers, suppliers.c.code == "HUA") == 0
+
+
+def unbuttoned(chat: ChatHarness, sent: Sent) -> bool:
+    return any(
+        isinstance(call, EditMessageReplyMarkup) and call.message_id == sent.message_id and call.reply_markup is None
+        for call in chat.recorder.calls
+    )
+
+
+async def test_a_failed_confirm_keeps_the_import_pending(
+    chat: ChatHarness, world: World, monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    [report] = await chat.send_document(ADMIN, GOOD.encode(), "items.csv", "/import items", lang)
+    file_id = next(iter(chat.recorder.files))
+    content = chat.recorder.files.pop(file_id)  # Telegram cannot serve the file for a moment
+    before = await business(world.db)
+
+    [fetch_failed] = await chat.press(ADMIN, report, "✅", lang)
+
+    chat.recorder.files[file_id] = content
+    handle = world.bus.handle
+    calls = 0
+
+    async def database_down(cmd: object) -> object:
+        nonlocal calls
+        calls += 1
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(world.bus, "handle", database_down)
+    [db_failed] = await chat.press(ADMIN, report, "✅", lang)
+    monkeypatch.setattr(world.bus, "handle", handle)
+
+    for failed in (fetch_failed, db_failed):
+        assert failed.text == t(lang, "error.generic")
+    assert calls == 1 and await business(world.db) == before and not unbuttoned(chat, report)
+    [result] = await chat.press(ADMIN, report, "✅", lang)  # the same button, once things work again
+    assert t(lang, "import.done") in result.text and await world.count(items) == 4
+    assert unbuttoned(chat, report)
+    [stale] = await chat.press(ADMIN, report, "✅", lang)
+    assert t(lang, "import.stale") in stale.text
+
+
+@pytest.mark.parametrize(("start", "refusal"), [("/item new", "import.busy"), ("/po new", "dialog.use_text")])
+async def test_a_document_during_another_dialogue_does_not_replace_it(
+    chat: ChatHarness, world: World, start: str, refusal: str
+) -> None:
+    """An item wizard: the import's own answer; a new PO: its dialogue's (its router comes first).
+    Either way the dialogue goes on."""
+    [ask] = await chat.say(ADMIN, start)
+    before = await business(world.db)
+
+    [busy] = await chat.send_document(ADMIN, GOOD.encode(), "items.csv")
+
+    assert busy.text == t("en", refusal) and busy.buttons() == []
+    assert await business(world.db) == before
+    # The dialogue is still there: the next answer is its own (a SKU or a supplier), not the file's.
+    [answer] = await chat.say(ADMIN, "Q-9" if start == "/item new" else "ACME")
+    assert answer.text not in (ask.text, t("en", "import.press"), t("en", "import.busy"))
+    # Captioned /import is taken as an import, ending the item wizard; the PO dialogue (whose
+    # router comes first) keeps answering for itself.
+    [report] = await chat.send_document(ADMIN, GOOD.encode(), "items.csv", "/import items")
+    if start == "/item new":
+        assert "3 items rows, all valid" in report.text
+    else:
+        assert report.text == t("en", "dialog.use_text") and report.buttons() == []
+
+
+async def test_a_new_file_replaces_the_one_waiting_for_confirm(chat: ChatHarness, world: World) -> None:
+    [first] = await chat.send_document(ADMIN, GOOD.encode(), "items.csv", "/import items")
+    [second] = await chat.send_document(ADMIN, PARTNER, "partners.csv", "customers")
+
+    [old] = await chat.press(ADMIN, first, "Confirm")
+    await chat.press(ADMIN, second, "Confirm")
+
+    assert "no longer waiting" in old.text and await world.count(items) == 3
+    assert await world.count(customers, customers.c.code == "HUA") == 1
+
+
+GROUP = -100_777
+
+
+async def group_says(chat: ChatHarness, user_id: int, text: str, lang: str = "en") -> list[Sent]:
+    message = Message(
+        message_id=next(chat.message_ids),
+        date=datetime.now(UTC),
+        chat=Chat(id=GROUP, type="supergroup", title="Team"),
+        from_user=User(id=user_id, is_bot=False, first_name="Ada", language_code=lang),
+        text=text,
+    )
+    return await chat.feed(Update(update_id=next(chat.update_ids), message=message))
+
+
+async def test_an_export_asked_in_a_group_goes_to_the_admins_private_chat(chat: ChatHarness, world: World, lang: str) -> None:
+    sent = await group_says(chat, ADMIN, "/export items", lang)
+
+    [private] = [s for s in sent if s.file is not None]
+    [public] = [s for s in sent if s.file is None]
+    assert private.chat_id == ADMIN and private.file is not None and private.file[0] == "items.csv"
+    assert public.chat_id == GROUP and public.text == t(lang, "export.sent_privately")
+    assert all(s.chat_id != GROUP for s in chat.recorder.log if s.file is not None)
+
+
+async def test_an_export_for_an_admin_the_bot_cannot_write_to_is_not_posted_in_the_group(
+    chat: ChatHarness, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_request = chat.recorder.make_request
+
+    async def blocked(bot: Any, method: TelegramMethod[Any], timeout: int | None = None) -> Any:  # noqa: ASYNC109
+        if isinstance(method, SendDocument):
+            raise TelegramForbiddenError(method, "Forbidden: bot can't initiate conversation with a user")
+        return await make_request(bot, method, timeout)
+
+    monkeypatch.setattr(chat.recorder, "make_request", blocked)
+
+    [reply] = await group_says(chat, ADMIN, "/export stock")
+
+    assert reply.chat_id == GROUP and "open a chat with me" in reply.text and reply.file is None
+    assert all(s.file is None for s in chat.recorder.log)
+
+
+async def test_an_export_over_telegrams_upload_limit_is_refused(chat: ChatHarness, world: World, lang: str) -> None:
+    await world.stock_in("A-1", 5)
+    chat.dp.workflow_data["transfers"].upload_limit = 40  # as if the data were over 50 MB
+
+    [moves] = await chat.say(ADMIN, "/export moves csv 2026-01-01", lang)
+    [everything] = await chat.say(ADMIN, "/export items xlsx", lang)
+
+    for reply, kind, hint in ((moves, "moves.csv", "too_large_dated"), (everything, "items.xlsx", "too_large_all")):
+        assert reply.file is None
+        assert t(lang, "export.too_large", file=kind, limit=50) in reply.text
+        assert t(lang, f"export.{hint}", kind=kind.split(".")[0], fmt=kind.split(".")[1]) in reply.text
+    assert all(s.file is None for s in chat.recorder.log)

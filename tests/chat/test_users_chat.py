@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import SendMessage
 from aiogram.types import Chat, Message, MessageOriginHiddenUser, MessageOriginUser, Update, User
 
@@ -16,11 +16,13 @@ from domain import commands as c
 from domain.master import Role
 from notifications.i18n import t
 from storage.tables import users
+from tests.chat.group import in_group, untouched
 from tests.chat.harness import ChatHarness, Sent
 from tests.chat.steps import texts, unchanged
 from tests.support import ADMIN, BUYER, MANAGER, VIEWER, World, snapshot
 
 NEW = 5001
+OTHER_ADMIN = 5002
 
 
 async def person(world: World, user_id: int) -> Any:
@@ -94,6 +96,62 @@ async def test_a_refused_greeting_is_reported_and_the_registration_stands(
     assert (await person(world, NEW)).roles == "buyer"
 
 
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (lambda m: TelegramRetryAfter(m, "Too Many Requests: retry after 30", 30), "admin.user.not_greeted_busy"),
+        (lambda m: TelegramServerError(m, "Internal Server Error"), "admin.user.not_greeted_failed"),
+        (lambda m: TelegramNetworkError(m, "Request timeout error"), "admin.user.not_greeted_failed"),
+    ],
+    ids=["retry_after", "server_error", "network_error"],
+)
+async def test_a_greeting_lost_to_telegram_or_the_network_still_reports_the_registration(
+    chat: ChatHarness, world: World, monkeypatch: pytest.MonkeyPatch, failure: Any, said: str
+) -> None:
+    """These used to surface after the registration had committed: the admin read "something went
+    wrong", and a retry "already exists"."""
+    real = chat.recorder.make_request
+
+    async def lost(bot: Any, method: Any, timeout: Any = None) -> Any:  # noqa: ASYNC109
+        if isinstance(method, SendMessage) and method.chat_id == NEW:
+            raise failure(method)
+        return await real(bot, method, timeout)
+
+    monkeypatch.setattr(chat.recorder, "make_request", lost)
+
+    replies = await chat.say(ADMIN, f"/users add {NEW} Li buyer")
+
+    said_text = texts(replies)
+    assert t("en", "admin.user.added", name="Li", id=NEW, roles="buyer") in said_text and t("en", said) in said_text
+    assert t("en", "error.generic") not in said_text
+    assert (await person(world, NEW)).roles == "buyer"
+
+
+async def test_an_admin_cannot_use_or_strip_another_admins_role_picker(chat: ChatHarness, world: World, lang: str) -> None:
+    """In a group, one admin's press on another's picker used to find no dialogue of theirs and
+    remove the picker; with a picker of their own for the same person, it registered theirs."""
+    await world.do(c.RegisterUser(actor_id=ADMIN, user_id=OTHER_ADMIN, name="Oz", roles=("admin",)))
+    await in_group(chat, ADMIN, "/users add", lang)
+    [mine] = await in_group(chat, ADMIN, f"{NEW} Li Lei", lang)
+    await chat.press(ADMIN, mine, role_label(lang, "buyer"), lang)
+    before = await snapshot(world.db)
+    for label in (role_label(lang, "sales"), t(lang, "admin.button.register"), t(lang, "admin.button.drop")):
+        assert await chat.press(OTHER_ADMIN, mine, label, lang) == []  # no dialogue of theirs
+        assert chat.recorder.answers[-1].text == t(lang, "admin.user.picker_gone")
+    await unchanged(world, before)
+
+    await in_group(chat, OTHER_ADMIN, "/users add", lang)
+    [theirs] = await in_group(chat, OTHER_ADMIN, f"{NEW} Li Lei", lang)  # the same person, picked by both
+    before = await snapshot(world.db)
+    assert await chat.press(OTHER_ADMIN, mine, t(lang, "admin.button.register"), lang) == []
+    assert await chat.press(ADMIN, theirs, t(lang, "admin.button.register"), lang) == []
+
+    await unchanged(world, before)
+    assert untouched(mine, edits=1) and untouched(theirs)
+    await chat.press(ADMIN, mine, t(lang, "admin.button.register"), lang)
+    assert (await person(world, NEW)).roles == "buyer" and mine.buttons() == []
+
+
 async def test_forwarded_message_then_roles_on_buttons(chat: ChatHarness, world: World, lang: str) -> None:
     [ask] = await chat.say(ADMIN, "/users add", lang)
     assert ask.text == t(lang, "admin.user.ask_who")
@@ -110,7 +168,8 @@ async def test_forwarded_message_then_roles_on_buttons(chat: ChatHarness, world:
     assert (row.name, row.roles, row.language) == ("Han Mei", "warehouse", "en")
     assert any(s.chat_id == NEW and "Welcome to Caixiao, Han Mei" in s.text for s in replies)
     assert picker.buttons() == []  # no stale picker left behind
-    assert await chat.press_data(ADMIN, picker, UserAct(act="reg", uid=NEW, roles=1, was=-1).pack(), lang)
+    assert await chat.press_data(ADMIN, picker, UserAct(act="reg", uid=NEW, roles=1, was=-1).pack(), lang) == []
+    assert chat.recorder.answers[-1].text == t(lang, "admin.user.picker_gone")
     assert (await person(world, NEW)).roles == "warehouse"
 
 

@@ -27,6 +27,9 @@ PIPED = """:who
 :in me
 #1
 :no-such-command
+:wait nan
+:wait -inf
+:wait -5
 #9
 """
 
@@ -166,6 +169,8 @@ def test_run_without_a_token_says_so_in_one_line_then_the_sandbox_takes_piped_li
         "── 📣 group 采购群 Purchasing ──",
         "✎ (edited) *Purchase order PO-",
         ":no-such-command is not a sandbox command",
-        "There is no button #9",
+        "“nan” is not a number of seconds.",  # sleeping nan seconds never returned
+        "“-inf” is not a number of seconds.",
+        "There is no button #9",  # and -5 waited 0 seconds, not forever
         "Bot API errors: 0",
     )

@@ -1,5 +1,6 @@
-"""Spreadsheets through the real bot process: an admin's refused file changes nothing, a good one
-is applied on Confirm, an export comes back as a workbook, and inline search answers with cards."""
+"""Spreadsheets through the real bot process: an admin's refused file changes nothing (a file of
+many bad rows gets a bounded report), a good one is applied on Confirm, an export comes back as a
+workbook, and inline search answers with cards."""
 
 from __future__ import annotations
 
@@ -26,6 +27,17 @@ async def test_import_export_and_inline_search(emu: Emulator, company: tuple[str
         await client.send_document(ADMIN, b"\x7fELF\x02\x01\x01\x00\x00binary", "items.csv", caption="/import items")
         [refusal] = await people.new_messages(ADMIN, seen, 1)
         assert "looks binary" in refusal.content and not refusal.buttons
+        assert await snapshot(world.db) == before
+
+        # Many bad rows: a bounded report, its list attached (built off the event loop); nothing changes.
+        seen = len(await client.transcript(ADMIN))
+        rows = "".join(f"X-{n},Widget,1" + ",x" * 20 + "\n" for n in range(3000))  # 60,000 problems
+        await client.send_document(ADMIN, f"sku,name,reorder_point\n{rows}".encode(), "big.csv", caption="/import items")
+        report, errors = await people.new_messages(ADMIN, seen, 2)
+        assert "3,000 bad row(s) among 3,000" in report.content and "2,950 more bad row(s)" in report.content
+        assert errors.document is not None and errors.document["file_name"] == "big-errors.txt"
+        lines = (await client.file_content(errors.document["file_id"])).decode("utf-8-sig").splitlines()
+        assert len(lines) == 1_002 and lines[-1] == "items: 3,000 bad row(s) among 3,000; nothing changed."
         assert await snapshot(world.db) == before
 
         # A good file: the report first, the change only on Confirm.

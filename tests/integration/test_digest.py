@@ -4,18 +4,23 @@ here in plain Python from the rows read back (not with the digest's SQL), then t
 from __future__ import annotations
 
 import statistics
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
+import notifications.digest as digest_module
 from domain import commands as c
 from notifications.buttons import draft_po_sku
-from notifications.digest import compose_digest, duration, read_digest
+from notifications.charts import render_chart
+from notifications.digest import compose_digest, compose_digests, duration, read_digest
 from notifications.render import visible_length
 from storage.database import Database
+from storage.digest import load_digest
 from storage.tables import (
     customers,
     items,
@@ -367,3 +372,33 @@ async def test_an_empty_company_gets_a_short_line_per_section(db: Database) -> N
     ]:
         assert line in text.text
     assert text.markup is None and chart.photo is not None
+
+
+async def test_routing_s_digests_are_read_once_and_drawn_off_the_event_loop(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catches drawing the chart (matplotlib, hundreds of milliseconds) on the event loop, where
+    it stalls every chat, and reading the digest again for each language."""
+    await seed_company(world)
+    reads: list[date] = []
+    drawn_in: list[threading.Thread] = []
+    real_read, real_chart = load_digest, render_chart
+
+    async def counted_read(*args: Any) -> Any:
+        reads.append(args[1])
+        return await real_read(*args)
+
+    def spied_chart(*args: Any) -> bytes:
+        drawn_in.append(threading.current_thread())
+        return real_chart(*args)
+
+    monkeypatch.setattr(digest_module, "load_digest", counted_read)
+    monkeypatch.setattr(digest_module, "render_chart", spied_chart)
+
+    both = await compose_digests(world.db, DAY, ["en", "zh", "en"], tz=TZ, currency="CNY", now=NOW, company="Acme")
+    alone = await compose_digest(world.db, DAY, "zh", tz=TZ, currency="CNY", now=NOW, company="Acme")
+
+    assert reads == [DAY, DAY]  # once for both languages, once for the one alone
+    assert list(both) == ["en", "zh"] and [m.text for m in both["zh"]] == [m.text for m in alone]
+    assert "Received today" in both["en"][0].text and "今日收货" in both["zh"][0].text
+    assert len(drawn_in) == 3 and threading.main_thread() not in drawn_in

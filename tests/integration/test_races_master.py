@@ -1,5 +1,5 @@
-"""Races outside the stock ledger: one draft per supplier, and item edits that must not undo
-each other. Each runs on SQLite and PostgreSQL."""
+"""Races outside the stock ledger: one draft per supplier, item edits that must not undo each
+other, and admins who must not lock each other out. Each runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import asyncio
 from sqlalchemy import select
 
 from domain import commands as c
+from domain.errors import PermissionDenied
+from domain.master import ADMINISTRATION
 from storage.tables import purchase_orders
 from tests.support import ADMIN, BUYER, World, q
 
@@ -46,3 +48,30 @@ async def test_two_people_editing_one_item_keep_both_changes(world: World) -> No
         async with world.bus.uow_factory() as uow:
             item = await uow.items.by_sku("A-1")
         assert (item.name, item.reorder_point) == (name, point)
+
+
+async def test_two_admins_locking_each_other_out_leave_one_admin(world: World) -> None:
+    """Catches the naive lockout check (is the actor an admin? then change the other person),
+    made on rows read without a lock: on PostgreSQL two admins taking away each other's admin
+    role, or deactivating each other, at once both passed, each still seeing the other as an
+    admin, and nobody was left to run /users. On SQLite the write lock taken at BEGIN already
+    serialises them; the test runs there too, so both backends keep the rule."""
+    others = [(2101 + round_no, f"Admin {round_no}") for round_no in range(10)]
+    for round_no, (other, name) in enumerate(others):
+        await world.do(c.RegisterUser(actor_id=ADMIN, user_id=other, name=name, roles=("admin",)))
+        off = round_no % 2 == 1  # even rounds take the admin role away, odd rounds deactivate
+        changes = [
+            c.SetUserRoles(actor_id=a, user_id=b, roles=("admin",) if off else ("viewer",), active=not off)
+            for a, b in ((ADMIN, other), (other, ADMIN))
+        ]
+
+        outcomes = await asyncio.gather(*(world.do(cmd) for cmd in changes), return_exceptions=True)
+
+        refused = [o for o in outcomes if isinstance(o, Exception)]
+        assert len(refused) == 1 and isinstance(refused[0], PermissionDenied), outcomes
+        async with world.bus.uow_factory() as uow:
+            pair = [await uow.users.get(uid) for uid in (ADMIN, other)]
+        assert [u.may(ADMINISTRATION) for u in pair].count(True) == 1
+        if not pair[0].may(ADMINISTRATION):  # the other won this round: make ADMIN an admin again
+            await world.do(c.SetUserRoles(actor_id=other, user_id=ADMIN, roles=("admin",), active=True))
+        await world.do(c.SetUserRoles(actor_id=ADMIN, user_id=other, roles=("viewer",), active=False))

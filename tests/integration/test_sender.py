@@ -26,16 +26,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import SendMessage
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy import insert, select
 
 from bot.config import SenderConfig
 from bot.copies import digest
+from bot.delivery import _sent
 from domain.master import Role, User
 from handlers.cards import Card
 from notifications.clocks import ScaledClock
 from notifications.sender import LEASE, Sender, deliver_ready, sender_loop
-from notifications.transport import BadRequest, Forbidden, MigratedTo, RetryAfter, TransientError
+from notifications.transport import BadRequest, Forbidden, MigratedTo, RetryAfter, SendError, TransientError
+from storage import deliveries as queue
 from storage.cards import SqlCardCopies
 from storage.database import Database
 from storage.deliveries import NOTICE_KIND, NewDelivery, enqueue, statuses
@@ -425,3 +429,135 @@ async def run_until(
     transport.on_send = lambda: stop.set() if done() else None
     async with asyncio.timeout(10):
         await Sender(db, transport, config, clock).run(stop)
+
+
+# --- places that are gone, migrations, leases after a failed pass --------------------------------
+
+TOPIC, OTHER_TOPIC = 7, 9
+
+
+async def telegram_says(description: str) -> BaseException:
+    """What the aiogram transport raises when Telegram answers a send with this 400."""
+
+    async def refused() -> Message:
+        raise TelegramBadRequest(SendMessage(chat_id=GROUP, text="x"), description)
+
+    try:
+        await _sent(refused())
+    except SendError as exc:
+        return exc
+    raise AssertionError("not refused")
+
+
+async def a_group(db: Database, clock: FakeClock, *bindings: tuple[int, str, int | None]) -> None:
+    """GROUP as a target, with (topic, kind, created_by) bindings; two admins."""
+    await add_users(db, [User(ADMIN, "Ada", frozenset({Role.ADMIN}), "zh"), User(ADMIN_EN, "Al", frozenset({Role.ADMIN}), "en")])
+    async with SqlUnitOfWork(db) as uow:
+        for topic, kind, by in bindings:
+            row = {"chat_id": GROUP, "thread_id": topic, "kind": kind, "created_by": by, "created_at": clock.now()}
+            await uow.conn.execute(insert(alert_bindings).values(**row))
+        target = {"chat_id": GROUP, "chat_type": "supergroup", "title": "Shop", "language": "en", "active": True}
+        await uow.conn.execute(insert(chat_targets).values(**target, updated_at=clock.now()))
+        await uow.commit()
+
+
+async def test_a_deleted_topic_loses_its_bindings_and_queue_and_the_admins_are_told_once(
+    db: Database, clock: FakeClock, transport: RecordingTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Catches dead-lettering every message to a deleted topic one by one, forever, unseen."""
+    await a_group(db, clock, (TOPIC, "low_stock", ADMIN), (TOPIC, "receipt", None), (OTHER_TOPIC, "low_stock", ADMIN))
+    transport.script[GROUP] = [await telegram_says("Bad Request: message thread not found")]
+    await add(db, clock, GROUP, "t1", "t2", thread_id=TOPIC)
+    await add(db, clock, GROUP, "n1", thread_id=OTHER_TOPIC)
+
+    with caplog.at_level(logging.WARNING, logger="caixiao.sender"):
+        await deliver_ready(db, transport, CONFIG, clock)
+        await add(db, clock, GROUP, "queued before routing saw the binding go", thread_id=TOPIC)
+        transport.script[GROUP] = [await telegram_says("Bad Request: message thread not found")]
+        await deliver_ready(db, transport, CONFIG, clock)
+
+    assert transport.texts(GROUP) == ["n1"]  # the chat's other topic goes on
+    assert [c for c, _ in transport.attempts].count(GROUP) == 3  # t1, n1, the late one: t2 is dropped untried
+    [zh_notice] = transport.texts(ADMIN)
+    [en_notice] = transport.texts(ADMIN_EN)
+    assert "Topic #7 of Shop (-4001) is gone" in en_notice and "message thread not found" in en_notice and "#7" in zh_notice
+    async with db.reading() as conn:
+        bound = (await conn.execute(select(alert_bindings.c.thread_id, alert_bindings.c.kind))).all()
+        target = (await conn.execute(select(chat_targets.c.active).where(chat_targets.c.chat_id == GROUP))).scalar_one()
+    assert bound == [(OTHER_TOPIC, "low_stock")] and target
+    [t1, t2, n1, *notices, late] = await all_statuses(db)
+    assert [t1[0], t2[0], n1[0], late[0]] == ["dead", "dead", "sent", "dead"]
+    assert "topic gone" in (t2[2] or "") and len(notices) == 2
+    assert any("config.toml" in r.getMessage() for r in caplog.records)  # "receipt" came from there
+
+
+async def test_a_chat_telegram_no_longer_knows_goes_inactive_like_a_403(
+    db: Database, clock: FakeClock, transport: RecordingTransport
+) -> None:
+    await a_group(db, clock, (0, "low_stock", ADMIN))
+    transport.script[GROUP] = [await telegram_says("Bad Request: chat not found")]
+    await add(db, clock, GROUP, "g1", "g2", "g3")
+
+    await deliver_ready(db, transport, CONFIG, clock)
+
+    assert [c for c, _ in transport.attempts].count(GROUP) == 1
+    assert len(transport.texts(ADMIN)) == len(transport.texts(ADMIN_EN)) == 1
+    async with db.reading() as conn:
+        target = (await conn.execute(select(chat_targets).where(chat_targets.c.chat_id == GROUP))).one()
+    assert not target.active and target.inactive_reason == "Bad Request: chat not found"
+    assert [s for s, _, _ in await all_statuses(db)][:3] == ["dead", "dead", "dead"]
+
+
+async def test_other_400s_stay_the_message_s_own_fault() -> None:
+    refused = await telegram_says("Bad Request: can't parse entities")
+    assert type(refused) is BadRequest and refused.reason == "Bad Request: can't parse entities"
+
+
+async def test_a_migration_resends_without_a_duplicate_warning_and_names_the_id_for_config_toml(
+    db: Database, clock: FakeClock, transport: RecordingTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    await a_group(db, clock, (0, "low_stock", None))  # from config.toml
+    transport.script[GROUP] = [MigratedTo(NEW_GROUP)]
+    await add(db, clock, GROUP, "m1", "m2")
+
+    with caplog.at_level(logging.INFO, logger="caixiao.sender"):
+        sent = await deliver_ready(db, transport, CONFIG, clock)
+
+    assert sent == 2 and transport.texts(NEW_GROUP) == ["m1", "m2"]
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not any("duplicate" in line for line in lines)
+    [hint] = [line for line in lines if "config.toml" in line]
+    assert f"chat_id = {NEW_GROUP} instead of {GROUP}" in hint
+
+
+async def test_a_failed_pass_gives_back_its_leases_at_once(
+    lite: Database,
+    clock: FakeClock,
+    transport: RecordingTransport,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Catches a sender whose failed pass leaves the chats it held waiting out their leases
+    (two minutes), and one that clears the in-flight mark of a message that may have gone."""
+    await add(lite, clock, ANN, "a1", "a2")  # a2 is leased ahead when a1 is recorded
+    await add(lite, clock, BO, "b1")  # sent, then recording it fails: the pass fails
+    recorded = queue.mark_sent
+    failures: list[int] = []
+
+    async def database_away(db: Database, delivery: Any, *args: Any, **kwargs: Any) -> Any:
+        if delivery.chat_id == BO and not failures:
+            failures.append(delivery.id)
+            raise ConnectionError("database away")
+        return await recorded(db, delivery, *args, **kwargs)
+
+    monkeypatch.setattr(queue, "mark_sent", database_away)
+    start = clock.monotonic()
+
+    with caplog.at_level(logging.WARNING, logger="caixiao.sender"):
+        await run_until(lite, transport, clock, lambda: len(transport.sent) == 4)
+
+    assert transport.texts(ANN) == ["a1", "a2"] and transport.texts(BO) == ["b1", "b1"]
+    assert max(transport.times(ANN)[1], transport.times(BO)[1]) - start < 10  # not after LEASE
+    duplicates = [r.getMessage() for r in caplog.records if "duplicate" in r.getMessage()]
+    assert len(duplicates) == 1 and f"delivery {failures[0]} " in duplicates[0]  # b1 may have gone; a2 had not
+    assert {s for s, _, _ in await all_statuses(lite)} == {"sent"}

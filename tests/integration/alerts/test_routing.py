@@ -3,7 +3,9 @@ concerns, in their language, once; a failure mid-routing adds nothing. SQLite an
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -253,3 +255,101 @@ async def test_a_row_that_always_fails_is_given_up(world: World) -> None:
 
     assert await world.count(outbox, outbox.c.status == "dead") == 1
     assert await world.count(deliveries) == 0
+
+
+# --- no write transaction while drawing; a bad low-stock row alone ---------------------------
+
+
+@dataclass
+class Blocking(Drawing):
+    """Drawing that writes to the outbox row being routed while it draws: a router that draws
+    inside its write transaction (holding SQLite's write turn, or the row's lock on PostgreSQL)
+    makes this wait forever."""
+
+    world: World | None = None
+    digests: list[tuple[date, tuple[str, ...]]] = field(default_factory=list)
+
+    async def _write_meanwhile(self) -> None:
+        assert self.world is not None
+        async with asyncio.timeout(5), SqlUnitOfWork(self.world.db) as uow:
+            await uow.conn.execute(update(outbox).where(outbox.c.status == "pending").values(sent_at=None))
+            await uow.commit()
+
+    async def draw_card(self, kind: str, ref: str, viewer: int | None, lang: str) -> OutMessage:
+        await self._write_meanwhile()
+        return await super().draw_card(kind, ref, viewer, lang)
+
+    async def compose_digests(self, day: date, langs: Sequence[str]) -> dict[str, list[OutMessage]]:
+        await self._write_meanwhile()
+        self.digests.append((day, tuple(langs)))
+        return {lang: [OutMessage(f"digest {day} {lang}"), OutMessage("chart", photo=b"\x89PNG")] for lang in langs}
+
+    def deps(self) -> RouteDeps:
+        return replace(super().deps(), compose_digests=self.compose_digests)
+
+
+async def test_cards_and_the_digest_are_drawn_with_no_write_transaction_open_and_the_digest_once(world: World) -> None:
+    """Catches a router that draws (a digest: a second's read and a chart) while holding the
+    write lock every chat write waits for, or that reads the digest once per language."""
+    await bind(world, GROUP, ["approval_request", "daily_digest"], "en")
+    await bind(world, TEAM, ["daily_digest"], "zh", topic=TOPIC)
+    po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("A-1", q(100), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=po.number))
+    day = date(2026, 11, 23)
+    await record(world, ev.DailyDigestDue(**stamp(world, day.isoformat()), day=day))
+    drawing = Blocking(world=world)
+
+    assert await routed(world, drawing) == {
+        "PurchaseOrderSubmitted": {(GROUP, 0, "en"), (ADMIN, 0, "zh"), (MANAGER, 0, "zh"), (MANAGER2, 0, "zh")},
+        "DailyDigestDue": {(GROUP, 0, "en"), (TEAM, TOPIC, "zh")},
+    }
+    assert drawing.digests == [(day, ("en", "zh"))]
+    assert await world.count(outbox, outbox.c.status == "routed") == 2
+
+
+async def test_a_row_another_router_routed_while_this_one_drew_is_not_routed_again(world: World) -> None:
+    await bind(world, GROUP, ["approval_request"], "en")
+    po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("A-1", q(100), q(20)),)))
+    await world.do(c.SubmitPurchaseOrder(actor_id=BUYER, po=po.number))
+
+    class Racing(Drawing):
+        async def draw_card(self, kind: str, ref: str, viewer: int | None, lang: str) -> OutMessage:
+            async with SqlUnitOfWork(world.db) as uow:  # the other router commits first
+                await uow.conn.execute(update(outbox).values(status="routed"))
+                await uow.commit()
+            return await super().draw_card(kind, ref, viewer, lang)
+
+    assert await route_pending(world.db, Racing().deps(), world.clock.now()) == 0
+    assert await world.count(deliveries) == 0
+    assert await world.count(outbox, outbox.c.status == "routed", outbox.c.attempts == 0) == 1
+
+
+async def test_one_bad_low_stock_row_is_set_aside_and_the_rest_of_its_batch_still_goes_as_one_list(world: World) -> None:
+    """Catches failing (and retrying, and finally dropping) a whole low-stock batch for one row
+    that cannot be rendered, and a fallback that sends the rest one message per item."""
+    await bind(world, GROUP, ["low_stock"], "en")
+    await world.stock_in("A-1", 30)
+    await world.do(c.AdjustStock(actor_id=WAREHOUSE, sku="A-1", delta=q(-15), reason="flood"))
+    async with world.db.reading() as conn:
+        good = (await conn.execute(select(outbox).where(outbox.c.kind == "StockFellBelowReorderPoint"))).one()
+    now = world.clock.now()
+    row = {"kind": good.kind, "created_at": now, "status": "pending", "attempts": 0, "next_attempt_at": now}
+    async with SqlUnitOfWork(world.db) as uow:
+        await uow.conn.execute(insert(outbox).values(**row, dedup_key="low_stock:bad", payload={"item_id": 99}))
+        twin = {**good.payload, "ref": "Z-9", "item_name": "Twin"}
+        await uow.conn.execute(insert(outbox).values(**row, dedup_key="low_stock:twin", payload=twin))
+        await uow.commit()
+    broken = replace(Drawing().deps(), max_attempts=2)
+
+    await route_pending(world.db, broken, now)
+
+    async with world.db.reading() as conn:
+        texts = (await conn.scalars(select(deliveries.c.text).where(deliveries.c.chat_id == GROUP))).all()
+        bad = (await conn.execute(select(outbox).where(outbox.c.dedup_key == "low_stock:bad"))).one()
+    [text] = texts  # A-1 and its twin in one list
+    assert "A-1" in text and "Z-9" in text
+    assert (bad.status, bad.attempts) == ("pending", 1) and "KeyError" in bad.last_error
+    assert await route_pending(world.db, broken, now + timedelta(days=1)) == 0
+    low = outbox.c.kind == "StockFellBelowReorderPoint"
+    assert await world.count(outbox, low, outbox.c.status == "dead") == 1
+    assert await world.count(outbox, low, outbox.c.status == "routed") == 2
