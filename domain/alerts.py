@@ -24,9 +24,13 @@ class AlertKind(StrEnum):
     RECEIPT = "receipt"
     SHIPMENT = "shipment"
     DAILY_DIGEST = "daily_digest"
+    # Not an event of its own: where escalated alerts (an order late for days, an approval
+    # waiting too long) go besides their kind's chats — bind it in the managers' group.
+    ESCALATION = "escalation"
 
 
 KINDS: tuple[str, ...] = tuple(k.value for k in AlertKind)
+PERSONAL_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k != AlertKind.ESCALATION)  # /settings
 
 # The notifying events people hear about. Any other event (a cancellation, a closed PO, a
 # confirmed SO, an adjustment) is shown on its card and in /history, and alerts nobody.
@@ -80,6 +84,7 @@ class Audience:
     users: frozenset[int] = frozenset()  # these people by id
     exclude: frozenset[int] = frozenset()  # never these, whatever their roles
     groups: bool = True  # False: a personal note only, bound chats do not get it
+    escalated: bool = False  # also to the chats bound to `escalation`
 
 
 def _ids(*values: object) -> frozenset[int]:
@@ -108,14 +113,15 @@ def audience(event: str, payload: Mapping[str, object]) -> Audience | None:
         return None
     actor = _ids(payload.get("actor_id"))
     creator = _ids(payload.get("created_by"))
-    escalated = frozenset({Role.MANAGER}) if payload.get("escalate") else frozenset()
+    escalate = bool(payload.get("escalate"))
+    escalated = frozenset({Role.MANAGER}) if escalate else frozenset()
     match kind:
         case AlertKind.APPROVAL_REQUEST | AlertKind.APPROVAL_REMINDER:
             approvers = _roles(payload.get("approver_roles"))
             if not approvers:  # approved automatically, or decided before the reminder went out
                 return None
             decided = _id_list(payload.get("decided"))
-            return Audience(kind, roles=approvers | escalated, exclude=creator | decided | actor)
+            return Audience(kind, roles=approvers | escalated, exclude=creator | decided | actor, escalated=escalate)
         case AlertKind.DECISION:
             if event == "PurchaseOrderApprovalGiven":  # progress, not an outcome: the buyer only
                 return Audience(kind, users=creator, exclude=actor, groups=False)
@@ -123,14 +129,16 @@ def audience(event: str, payload: Mapping[str, object]) -> Audience | None:
             warehouse = frozenset({Role.WAREHOUSE}) if event == "PurchaseOrderApproved" else frozenset()
             return Audience(kind, roles=warehouse, users=creator, exclude=actor)
         case AlertKind.RECEIPT | AlertKind.OVERDUE_INBOUND:
-            return Audience(kind, roles=escalated, users=creator, exclude=actor)
+            return Audience(kind, roles=escalated, users=creator, exclude=actor, escalated=escalate)
         case AlertKind.SHIPMENT:
             return Audience(kind, roles=frozenset({Role.SALES}), exclude=actor)
         case AlertKind.OVERDUE_OUTBOUND:
-            return Audience(kind, roles=escalated, users=creator, exclude=actor)
+            return Audience(kind, roles=escalated, users=creator, exclude=actor, escalated=escalate)
         case AlertKind.LOW_STOCK:
             # Not minus the actor: whoever shipped the last units was not told the item is low.
             return Audience(kind, roles=frozenset({Role.BUYER}))
         case AlertKind.DAILY_DIGEST:
             return Audience(kind)  # the bound chats only
+        case AlertKind.ESCALATION:  # pragma: no cover - no event is of this kind
+            return None
     return None  # pragma: no cover - every kind is matched above

@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.callbacks import SettingsAct
-from domain.alerts import KINDS
+from domain.alerts import PERSONAL_KINDS as KINDS
 from domain.master import LANGUAGES, User
 from domain.ports import Preferences
 from notifications.i18n import t

@@ -227,7 +227,7 @@ async def _targets(conn: AsyncConnection, who: Audience, language: str) -> list[
         query = (
             select(b.chat_id, b.thread_id, ct.language)
             .outerjoin(chat_targets, ct.chat_id == b.chat_id)
-            .where(b.kind == who.kind.value)
+            .where(b.kind.in_([who.kind.value, AlertKind.ESCALATION.value] if who.escalated else [who.kind.value]))
             .order_by(b.chat_id, b.thread_id)
         )
         for r in (await conn.execute(query)).all():

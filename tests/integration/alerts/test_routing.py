@@ -148,6 +148,29 @@ async def test_each_alert_reaches_its_chats_and_people_in_their_language(world: 
     }
 
 
+async def test_escalated_alerts_also_reach_the_chat_bound_to_escalation(world: World) -> None:
+    """The managers' group binds `escalation`: it hears of an order late for days (escalate=True)
+    and not of one late for a day; the buyer hears of both."""
+    await bind(world, TEAM, ["escalation"], "zh")
+    po = await world.approved_po((("A-1", 10, "2"),))
+    late = await world.approved_po((("B-2", 10, "2"),))
+    today = date(2026, 11, 23)
+    common = {"day": today, "supplier": "ACME", "expected": today, "created_by": BUYER}
+    await record(
+        world,
+        ev.PurchaseOrderOverdue(**stamp(world, po), days_late=1, escalate=False, **common),
+        ev.PurchaseOrderOverdue(**stamp(world, late), days_late=5, escalate=True, **common),
+    )
+
+    got = await routed(world, Drawing())
+
+    async with world.db.reading() as conn:
+        refs = dict((await conn.execute(select(outbox.c.id, outbox.c.payload))).all())
+        to_team = {refs[r.outbox_id]["ref"] for r in (await conn.execute(select(deliveries))).all() if r.chat_id == TEAM}
+    assert to_team == {late}
+    assert (BUYER, 0, "zh") in got["PurchaseOrderOverdue"]
+
+
 async def test_a_partial_approval_tells_only_the_buyer(world: World) -> None:
     await bind(world, GROUP, ["decision"], "en")
     po = await world.do(c.CreatePurchaseOrder(actor_id=BUYER, supplier="ACME", lines=(("B-2", q(1000), q(20)),)))
