@@ -120,16 +120,16 @@ async def _record_new(uow: SqlUnitOfWork, events: Sequence[Event]) -> int:
 
 async def low_stock_sweep(db: Database, *, now: datetime, period: str | None = None) -> JobRun:
     """Raise StockFellBelowReorderPoint for every active item whose projected quantity is below
-    its reorder point and whose low-stock episode is not open yet, after closing the episodes of
-    items that recovered; so an item alerts once per episode (storage.episodes decides at commit,
-    under its row locks). The count is the episodes this run opens."""
+    its reorder point and whose low-stock episode is not open yet, and close the episodes of
+    items that recovered; so an item alerts once per episode (storage.episodes decides under its
+    row locks, taken in one ordered step). The count is the episodes this run opens."""
 
     async def work(uow: SqlUnitOfWork) -> int:
-        # Closing first, so the episodes judged below are current: a recovery no transaction
-        # noticed ends its episode here, and the item alerts again when it next drops.
-        await episodes.close_recovered(uow.conn, now)
+        # Read first, then one ordered locking step over these items and every open episode
+        # (closing those that recovered), so the sweep never takes an episode lock after
+        # another: a sale committing meanwhile cannot deadlock with it (storage.episodes).
         low = await views.low_stock(uow.conn)
-        announced = await runs.announced(uow.conn, [line.item_id for line in low])
+        announce = await episodes.sweep(uow.conn, now, [line.item_id for line in low])
         uow.record(
             StockFellBelowReorderPoint(
                 at=now,
@@ -143,9 +143,9 @@ async def low_stock_sweep(db: Database, *, now: datetime, period: str | None = N
                 suggested_qty=line.suggested_qty,
             )
             for line in low
-            if line.item_id not in announced
+            if line.item_id in announce
         )
-        return len(low) - len(announced)
+        return len(announce)
 
     return await _run(db, "low_stock_sweep", period or minute_period(now), now, work)
 

@@ -9,7 +9,13 @@ did). On SQLite the single process leads. Whoever runs a job, its period in `job
 outbox dedup keys make a second run of a period write nothing.
 
 A restarted leader catches up: a daily job whose time today has passed without a recorded run
-for today runs once, at once (the scheduler itself remembers nothing across restarts).
+for today runs once, at once (the scheduler itself remembers nothing across restarts). While it
+leads it keeps catching up on each turn of its watch loop, so a daily run that failed (the
+database briefly away) runs again the same day, backing off while it keeps failing; a period
+that succeeded is never run again (its `job_runs` row says so).
+
+Stopping waits for a running job to finish, up to a bound, and then cancels it (its transaction
+rolls back, so its period is not taken); only then does the scheduler shut down and step down.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, tzinfo
+from time import monotonic
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,6 +47,12 @@ log = logging.getLogger("caixiao.jobs")
 # are dropped, and the daily jobs are caught up by the period check instead.
 MISFIRE_GRACE_SECONDS = 15 * 60
 STANDBY_RETRY_SECONDS = 15.0
+# A daily job that failed is tried again on the watch loop's next turns, waiting twice as long
+# after each failure, up to this.
+CATCH_UP_MAX_BACKOFF_SECONDS = 15 * 60
+# How long stop() lets a running job finish before cancelling it, and then lets it unwind.
+STOP_TIMEOUT_SECONDS = 10.0
+CANCEL_GRACE_SECONDS = 2.0
 # One lock per schema, so companies (and test runs) sharing a PostgreSQL database each get a leader.
 _LOCK_KEY = "hashtext('caixiao.scheduler:' || current_schema())"
 
@@ -249,6 +263,11 @@ class Scheduler:
         self.leading = False
         self.aps = AsyncIOScheduler(timezone=plan.config.zone)
         self._watch_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._running: set[asyncio.Task[JobRun]] = set()  # job runs fired by the crons
+        self._done_today: set[tuple[str, str]] = set()  # (job, period) seen done: no need to ask again
+        self._backoff = 0.0
+        self._retry_at = 0.0  # monotonic: when the watch loop may catch up again
 
     async def start(self) -> None:
         for name in JOB_NAMES:
@@ -273,39 +292,77 @@ class Scheduler:
 
     async def elect(self) -> None:
         """Take the lead if it is free, or step down if the lock was lost."""
+        if self._stopping.is_set():
+            return
         if not self.leading:
-            if await self.leadership.acquire():
+            if await self.leadership.acquire() and not self._stopping.is_set():
                 self.leading = True
                 self.aps.resume()
                 log.info("scheduler leading jobs=%s", ",".join(JOB_NAMES))
-                await self.catch_up()
+                await self._catch_up_or_back_off()
         elif not await self.leadership.holds():
             self.leading = False
             self.aps.pause()
             log.warning("scheduler standing by: lost the leader lock")
 
     async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.retry_seconds)
+        while not await self._stopped_within(self.retry_seconds):
             try:
                 await self.elect()
             except Exception:  # the database is away: stay as we are and ask again later
                 log.warning("scheduler leader election failed", exc_info=True)
+                continue
+            if self.leading and monotonic() >= self._retry_at:
+                await self._catch_up_or_back_off()
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _catch_up_or_back_off(self) -> None:
+        """catch_up(); after a failure (a run that failed, or the database away) the next try
+        waits twice as long as the last (from the watch interval up to the cap), after a clean
+        pass the watch loop tries on each turn again."""
+        try:
+            failed = any(run.outcome == "error" for run in await self.catch_up())
+        except Exception:
+            log.warning("scheduler catch-up failed", exc_info=True)
+            failed = True
+        self._backoff = min(max(2 * self._backoff, self.retry_seconds), CATCH_UP_MAX_BACKOFF_SECONDS) if failed else 0.0
+        self._retry_at = monotonic() + self._backoff
 
     async def _fire(self, name: str) -> None:
-        await run_job(name, self.db, now=self.clock(), config=self.plan.config)
+        """What APScheduler runs: the job in a task of our own, so stop() can wait for it (and
+        APScheduler's shutdown, which cancels what it runs, cannot cut it short)."""
+        if self._stopping.is_set():
+            return
+        run = asyncio.create_task(run_job(name, self.db, now=self.clock(), config=self.plan.config), name=f"job {name}")
+        self._running.add(run)
+        run.add_done_callback(self._running.discard)
+        with contextlib.suppress(asyncio.CancelledError):  # stop() cancelled it, or APScheduler us: stop() handles it
+            await asyncio.shield(run)
 
     async def catch_up(self) -> list[JobRun]:
-        """Run each daily job whose time today has passed without a run recorded for today."""
+        """Run each daily job whose time today has passed without a successful run recorded for
+        today (none, or one that failed). A period that succeeded never runs again: a run
+        claims it in `job_runs`, and a second claim finds it taken."""
         now, zone, done = self.clock(), self.plan.config.zone, []
         for name in JOB_NAMES:
             first = first_run_today(self.plan.crons[name], zone, now) if name in DAILY_JOBS else None
-            if first is None or first > now:
+            period = day_period(now, zone)
+            if first is None or first > now or (name, period) in self._done_today:
                 continue
             async with self.db.reading() as conn:
-                if await runs.has_run(conn, name, day_period(now, zone)):
-                    continue
-            done.append(await run_job(name, self.db, now=now, config=self.plan.config))
+                ran = await runs.has_run(conn, name, period)
+            if not ran:
+                run = await run_job(name, self.db, now=now, config=self.plan.config)
+                done.append(run)
+                ran = run.outcome == "ok"
+            if ran:
+                self._done_today = {key for key in self._done_today if key[1] == period} | {(name, period)}
         return done
 
     async def overview(self) -> list[JobStatus]:
@@ -314,12 +371,29 @@ class Scheduler:
     async def run_now(self, name: str) -> JobRun:
         return await self.board.run_now(name)
 
-    async def stop(self) -> None:
-        task, self._watch_task = self._watch_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def stop(self, grace_seconds: float = STOP_TIMEOUT_SECONDS) -> None:
+        """Fire nothing more, let a running job (or catch-up) finish for up to `grace_seconds`
+        and then cancel it (its transaction rolls back: the period stays free for the next
+        leader), then shut down and step down. Safe to call again, also while a call runs."""
+        self._stopping.set()
+        if self.aps.state == STATE_RUNNING:
+            self.aps.pause()
+        busy = {t for t in (self._watch_task, *self._running) if t is not None and not t.done()}
+        if busy:
+            finished, late = await asyncio.wait(busy, timeout=grace_seconds)
+            if late:
+                names = ", ".join(sorted(t.get_name() for t in late))
+                log.warning("scheduler stopping: cancelling %s, still running after %.1f s", names, grace_seconds)
+                for task in late:
+                    task.cancel()
+                cancelled, stuck = await asyncio.wait(late, timeout=CANCEL_GRACE_SECONDS)
+                finished |= cancelled
+                if stuck:
+                    log.error("scheduler stopping: %d task(s) did not end when cancelled", len(stuck))
+            for task in finished:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("scheduler task %s failed", task.get_name(), exc_info=task.exception())
+        self._watch_task = None
         if self.aps.running:
             self.aps.shutdown(wait=False)
         self.leading = False

@@ -2,22 +2,35 @@
 
 `alert_episodes` keeps one row per item, keyed `low_stock:<item id>`: the number of its latest
 episode and whether that episode is open. An episode opens when a low-stock event is committed
-for an item with no open episode, and closes when the item is no longer low (projected stock at
-or above its reorder point, or the item inactive or without a reorder point). The outbox dedup
-key of a low-stock alert is `low_stock:<item id>:<episode>`.
+for an item that is low and has no open episode, and closes when the item is no longer low
+(projected stock at or above its reorder point, or the item inactive or without a reorder
+point). The outbox dedup key of a low-stock alert is `low_stock:<item id>:<episode>`.
 
-Two orders of locking keep this exact under concurrency: a transaction that judged an item low
-(its stock change already made) locks the episode row and then decides; a closing transaction
-locks the episode row and then reads the stock. Whichever comes second sees the other's
-committed effect: a lowering change that committed first keeps the episode open, one that
-commits after a close opens a new episode and alerts again. On SQLite the single writer
-(BEGIN IMMEDIATE) serialises both, and the row locks compile to nothing.
+Every transaction takes its episode locks in one ordered step (`lock`), after its stock changes
+and before it decides anything: first it inserts (if missing) the row of every item it may open
+or close, in key order; then it locks all the rows it needs with one SELECT … FOR UPDATE per
+slice, in key order; then it reads the stock and decides. Two such steps cannot deadlock on
+PostgreSQL. An insert waits only for another transaction's uncommitted insert of the same key or
+its update of the row; a lock waits only for a row another transaction locked (an uncommitted
+insert is invisible to it). A transaction that updates holds all its locks and waits for
+nothing more; one still inserting holds only rows it inserted, of smaller keys; both passes go
+up the same key order: no wait can close a cycle. Inserting the rows of the items it raised,
+too, makes a transaction wait for a lowering transaction's new episode instead of missing it.
+The naive order did deadlock: the sweep locked the open episodes first and inserted new keys at
+commit, while a sale inserted its new keys and then locked all of them (sweep holds :2, the
+sale inserts :1 and waits for :2, the sweep inserts :1 and waits for the sale).
+
+Deciding after the locks keeps it exact: whichever of two transactions touching an item locks
+second reads the other's committed stock. A transaction that lowered an item opens an episode
+only if the item is still low then (a raise committed meanwhile wins); one that raised it closes
+an open episode once the item is no longer low. On SQLite the single writer (BEGIN IMMEDIATE)
+serialises all of it, and the row locks compile to nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,10 +42,13 @@ from domain.events import (
     GoodsReceived,
     MasterDataChanged,
     PurchaseOrderApproved,
+    PurchaseOrderChanged,
+    PurchaseOrderRevised,
     SalesOrderCancelled,
     StockAdjusted,
     StockFellBelowReorderPoint,
 )
+from domain.purchasing import OPEN_INBOUND
 from storage.stock import inbound_query
 from storage.tables import alert_episodes, items, po_lines, purchase_orders, stock_balances
 from storage.upsert import insert_ignore
@@ -54,21 +70,60 @@ def _slices(values: Sequence[Any]) -> Iterator[list[Any]]:
         yield list(values[start : start + SLICE])
 
 
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """An item's episode row as locked: its latest episode number and whether it is open."""
+
+    number: int
+    open: bool
+
+
+async def lock(
+    conn: AsyncConnection, now: datetime, item_ids: Collection[int], *, every_open: bool = False
+) -> dict[int, Episode]:
+    """The one locking step of a transaction: insert the missing rows of `item_ids`, then lock
+    those rows (and with `every_open`, the row of every episode open now) in key order.
+
+    All inserts come before all locks, each pass in key order (see the module docstring); a
+    transaction must not take episode locks outside this step, except again on rows it holds.
+    Returns the locked rows by item id, as committed when their locks were granted.
+    """
+    keys = sorted({episode_key(i) for i in item_ids})
+    for part in _slices(keys):
+        await conn.execute(
+            insert_ignore(conn, alert_episodes, ["key"]),
+            [{"key": k, "episode": 0, "open": False, "updated_at": now} for k in part],
+        )
+    if every_open:
+        # Read without locks: an episode opened after this read belongs to an item some
+        # transaction judged low under its lock; leaving it to the next sweep is right.
+        keys = sorted(set(keys) | set((await conn.scalars(_OPEN_KEYS)).all()))
+    locked: dict[int, Episode] = {}
+    for part in _slices(keys):
+        for row in (await conn.execute(_LOCK_KEYS, {"keys": part})).all():
+            locked[_item_of(row.key)] = Episode(row.episode, row.open)
+    return locked
+
+
 async def settle(conn: AsyncConnection, events: Sequence[Event], now: datetime) -> list[Event]:
     """What a committing transaction writes, with its low-stock events resolved to episodes.
 
-    First closes the episodes of items whose projected stock this transaction may have raised
-    (see `risen_items`) and that are no longer low. Then each item with low-stock events keeps
-    one (its last: the state at commit) when that opens a new episode, stamped with the episode
-    number, and none when its episode was already open: that episode was announced.
+    In one locking step over the items with low-stock events and those whose projected stock
+    the transaction may have raised (`risen_items`), it closes the open episodes of those items
+    that are not low now, and keeps for each item with low-stock events one (its last) when the
+    item is still low and that opens a new episode, stamped with the episode number; none when
+    its episode was already open (that episode was announced) or the item is no longer low.
     """
     risen = await risen_items(conn, events)
-    if risen is None or risen:
-        await close_recovered(conn, now, risen)
     last: dict[int, StockFellBelowReorderPoint] = {e.item_id: e for e in events if isinstance(e, StockFellBelowReorderPoint)}
-    if not last:
+    if not last and risen is not None and not risen:
         return list(events)
-    opened = await open_episodes(conn, last.keys(), now)
+    rows = await lock(conn, now, set(last) | (risen or set()), every_open=risen is None)
+    low = await _low_now(conn, [i for i, row in rows.items() if row.open or i in last])
+    await _close(conn, now, [i for i, row in rows.items() if row.open and i not in low])
+    opening = sorted(i for i in last if i in low and not rows[i].open)
+    await _open(conn, now, opening)
+    opened = {i: rows[i].number + 1 for i in opening}
     out: list[Event] = []
     for e in events:
         if not isinstance(e, StockFellBelowReorderPoint):
@@ -78,59 +133,42 @@ async def settle(conn: AsyncConnection, events: Sequence[Event], now: datetime) 
     return out
 
 
-async def open_episodes(conn: AsyncConnection, item_ids: Collection[int], now: datetime) -> dict[int, int]:
-    """Open an episode for each item that has none open; returns {item id: episode} for those
-    this call opened. Items whose episode was open already are left out (and stay open)."""
-    keys = sorted(episode_key(i) for i in item_ids)
-    opened: dict[int, int] = {}
-    for part in _slices(keys):
-        await conn.execute(
-            insert_ignore(conn, alert_episodes, ["key"]),
-            [{"key": k, "episode": 0, "open": False, "updated_at": now} for k in part],
-        )
-        rows = (await conn.execute(_LOCK_KEYS, {"keys": part})).all()
-        closed = [r.key for r in rows if not r.open]
-        if closed:
-            # Under the row locks just taken (the single writer on SQLite) nobody else opens these.
-            await conn.execute(_OPEN, {"keys": closed, "now": now})
-            opened |= {_item_of(r.key): r.episode + 1 for r in rows if not r.open}
-    return opened
+async def sweep(conn: AsyncConnection, now: datetime, low_ids: Collection[int]) -> set[int]:
+    """The periodic sweep's locking step, before it raises StockFellBelowReorderPoint for the
+    items it found low (`low_ids`, read before this step): locks their rows and every open
+    episode in one ordered step, closes the episodes of items that are not low now, and returns
+    the items among `low_ids` still low whose episode is not open: those the sweep announces
+    (their episodes open when it commits, under the locks taken here)."""
+    wanted = set(low_ids)
+    rows = await lock(conn, now, wanted, every_open=True)
+    low = await _low_now(conn, [i for i, row in rows.items() if row.open or i in wanted])
+    await _close(conn, now, [i for i, row in rows.items() if row.open and i not in low])
+    return {i for i in wanted if i in low and not rows[i].open}
 
 
-async def close_recovered(conn: AsyncConnection, now: datetime, item_ids: Collection[int] | None = None) -> int:
-    """Close the open low-stock episodes of items that are not low now; returns how many closed.
+async def _low_now(conn: AsyncConnection, item_ids: Collection[int]) -> set[int]:
+    """The items among these that are low now (what domain.stock.is_low says: active, a reorder
+    point above zero, projected stock below it)."""
+    ids = sorted(item_ids)
+    return {i for part in _slices(ids) for i in (await conn.scalars(_LOW, {"ids": part})).all()}
 
-    The periodic sweep calls it with `item_ids=None` (every open episode), in its own
-    transaction, next to raising StockFellBelowReorderPoint for each item low now (those of
-    items whose episode is open change nothing). Every committing unit of work calls it for the
-    items whose projected stock it may have raised (`settle`). Low means what
-    domain.stock.is_low says: active, a reorder point above zero, projected stock below it.
-    Locks the episode rows (in key order) before reading stock; see the module docstring.
-    """
-    e = alert_episodes.c
-    query = select(e.key).where(e.open.is_(True), e.key.startswith(PREFIX)).order_by(e.key).with_for_update()
-    if item_ids is not None:
-        if not item_ids:
-            return 0
-        keys = sorted(episode_key(i) for i in item_ids)
-        found = [k for part in _slices(keys) for k in (await conn.scalars(query.where(e.key.in_(part)))).all()]
-    else:
-        found = list((await conn.scalars(query)).all())
-    if not found:
-        return 0
-    ids = [_item_of(k) for k in found]
-    still_low = {i for part in _slices(ids) for i in (await conn.scalars(_LOW, {"ids": part})).all()}
-    recovered = [episode_key(i) for i in ids if i not in still_low]
-    for part in _slices(recovered):
+
+async def _close(conn: AsyncConnection, now: datetime, item_ids: Collection[int]) -> None:
+    for part in _slices(sorted(episode_key(i) for i in item_ids)):
         await conn.execute(_CLOSE, {"keys": part, "now": now})
-    return len(recovered)
+
+
+async def _open(conn: AsyncConnection, now: datetime, item_ids: Collection[int]) -> None:
+    for part in _slices(sorted(episode_key(i) for i in item_ids)):
+        await conn.execute(_OPEN, {"keys": part, "now": now})
 
 
 async def risen_items(conn: AsyncConnection, events: Sequence[Event]) -> set[int] | None:
     """Items whose projected stock this transaction's events may have raised, or None for
-    "any item" (an import). Stock comes back by positive adjustments, released reservations,
-    receipts beyond the order, and approved POs (inbound); an item edit may lower its reorder
-    point or deactivate it. Other changes cannot make an item stop being low."""
+    "any item" (an import). Stock comes back by positive adjustments, released reservations and
+    receipts beyond the order; inbound by a PO that is open for receiving after the transaction
+    and was approved, changed (more on a line, a line added) or revised in it; an item edit may
+    lower its reorder point or deactivate it. Other changes cannot make an item stop being low."""
     skus: set[str] = set()
     pos: set[str] = set()
     for ev in events:
@@ -141,7 +179,7 @@ async def risen_items(conn: AsyncConnection, events: Sequence[Event]) -> set[int
                 skus |= {sku for sku, _ in ev.released}
             case GoodsReceived():
                 skus |= {sku for sku, _ in ev.lines}
-            case PurchaseOrderApproved():
+            case PurchaseOrderApproved() | PurchaseOrderChanged() | PurchaseOrderRevised():
                 pos.add(ev.ref)
             case MasterDataChanged() if ev.ref.startswith("import:"):
                 return None
@@ -153,9 +191,16 @@ async def risen_items(conn: AsyncConnection, events: Sequence[Event]) -> set[int
         for part in _slices(keys):
             found |= set((await conn.scalars(select(items.c.id).where(items.c.sku_key.in_(part)))).all())
     if pos:
+        # A PO counts as inbound only while approved or partially received (storage.stock):
+        # a draft being edited, or one sent back to approval by a change, raises nothing.
         line, po = po_lines.c, purchase_orders.c
-        query = select(line.item_id).join(purchase_orders, po.id == line.po_id).where(po.number.in_(sorted(pos)))
-        found |= set((await conn.scalars(query)).all())
+        for part in _slices(sorted(pos)):
+            query = (
+                select(line.item_id)
+                .join(purchase_orders, po.id == line.po_id)
+                .where(po.number.in_(part), po.status.in_(_OPEN_INBOUND))
+            )
+            found |= set((await conn.scalars(query)).all())
     return found
 
 
@@ -171,7 +216,9 @@ def _low_query() -> Any:
     )
 
 
+_OPEN_INBOUND = sorted(s.value for s in OPEN_INBOUND)
 _e = alert_episodes.c
+_OPEN_KEYS = select(_e.key).where(_e.open.is_(True), _e.key.startswith(PREFIX))
 _LOCK_KEYS = (
     select(_e.key, _e.episode, _e.open).where(_e.key.in_(bindparam("keys", expanding=True))).order_by(_e.key).with_for_update()
 )

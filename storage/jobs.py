@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.jobs import JobRun
 from domain.purchasing import POStatus
 from domain.readmodels import OverdueOrder
-from storage import episodes, views
-from storage.tables import alert_episodes, job_runs, outbox, purchase_orders, sales_orders
+from storage import views
+from storage.tables import job_runs, outbox, purchase_orders, sales_orders
 from storage.upsert import insert_ignore
 
 # --- job_runs ---------------------------------------------------------------------------------
@@ -126,17 +126,6 @@ async def existing_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         found |= set(await conn.scalars(select(o.dedup_key).where(o.dedup_key.in_(keys[start : start + 500]))))
-    return found
-
-
-async def announced(conn: AsyncConnection, item_ids: Sequence[int]) -> set[int]:
-    """Items among these whose low-stock episode is open: already announced, nothing new."""
-    e = alert_episodes.c
-    found: set[int] = set()
-    for start in range(0, len(item_ids), 500):
-        keys = [episodes.episode_key(i) for i in item_ids[start : start + 500]]
-        rows = await conn.scalars(select(e.key).where(e.key.in_(keys), e.open.is_(True)))
-        found |= {int(key.removeprefix(episodes.PREFIX)) for key in rows}
     return found
 
 

@@ -1,24 +1,29 @@
 """Scheduling: daily jobs once per local day across daylight-saving changes (RELIABILITY T9), and
-on PostgreSQL one leader among instances, with dedup keys stopping doubles anyway (T8)."""
+on PostgreSQL one leader among instances, with dedup keys stopping doubles anyway (T8); a daily
+run that failed retried by the leader the same day, once; stopping waiting for a running job."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Settings
 from notifications import jobs
 from notifications.jobs import JobConfig
 from notifications.scheduling import AdvisoryLock, first_run_today, start_scheduler
 from storage import jobs as runs
+from storage import views
 from storage.database import Database
 from storage.tables import job_runs, outbox
 from tests.conftest import BACKENDS
@@ -58,7 +63,7 @@ async def test_daily_jobs_run_once_per_local_day_across_both_dst_changes(db: Dat
             recorded = await runs.runs(conn, name)
             assert [r.period for r in recorded] == days
             assert all(r.outcome == "ok" and r.at.tzinfo == UTC for r in recorded)
-            first_of_day = {}
+            first_of_day: dict[str, datetime] = {}
             for at in times:
                 first_of_day.setdefault(at.astimezone(BERLIN).date().isoformat(), at)
             assert [r.at for r in recorded] == [first_of_day[d] for d in days]  # stored as the UTC instant
@@ -142,3 +147,104 @@ async def test_jobs_run_by_two_instances_at_once_write_each_alert_once(world: Wo
     assert all(n == 1 for key, n in keys if key is not None)
     assert periods == 1
     assert [k.rsplit(":", 1)[1] for k, _ in keys if k and k.startswith("overdue_")] == ["2026-11-25"] * 2
+
+
+# --- a failed daily run is retried while leading; stopping waits for a running job --------------
+
+
+async def _until(condition: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if await condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+async def _runs(db: Database, job: str) -> list[tuple[str, str]]:
+    async with db.reading() as conn:
+        return [(r.period, r.outcome) for r in await runs.runs(conn, job)]
+
+
+async def test_daily_runs_that_failed_are_retried_the_same_day_and_succeed_once(
+    world: World, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catches a leader that catches up only when it becomes leader: the overdue check and the
+    digest fail at once (the database away for their first three tries) and nothing would run
+    them again that day. Also catches a retry loop that runs a period again once it succeeded."""
+    await late_orders(world)
+    clock.advance(days=2, hours=8)  # 2026-11-25 18:00 in Shanghai: both daily jobs are due
+    real_claim, tries = runs.claim, []
+
+    async def database_away_at_first(conn: AsyncConnection, job: str, period: str, at: datetime) -> bool:
+        if job not in jobs.DAILY_JOBS:  # a sweep a real-time cron happens to fire
+            return await real_claim(conn, job, period, at)
+        tries.append(job)
+        if len(tries) <= 3:
+            raise OperationalError("INSERT INTO job_runs", {}, ConnectionRefusedError("database away"))
+        return await real_claim(conn, job, period, at)
+
+    monkeypatch.setattr(runs, "claim", database_away_at_first)
+    scheduler = await start_scheduler(world.db, Settings(), now=clock.now, retry_seconds=0.02)
+    try:
+
+        async def both_ran() -> bool:
+            done = [await _runs(world.db, job) for job in ("overdue_check", "daily_digest")]
+            return done == [[("2026-11-25", "ok")]] * 2
+
+        await _until(both_ran)
+        await asyncio.sleep(0.5)  # many more turns of the watch loop
+    finally:
+        await scheduler.stop()
+
+    assert sorted(tries) == ["daily_digest"] * 2 + ["overdue_check"] * 3  # three failures, then one success each
+    assert [a["day"] for a in await alerts(world.db, "DailyDigestDue")] == ["2026-11-25"]
+    assert len(await alerts(world.db, "PurchaseOrderOverdue")) == len(await alerts(world.db, "SalesOrderOverdue")) == 1
+
+
+async def _scheduler_running_a_sweep(world: World, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, seconds: float) -> Any:
+    """A leading scheduler whose low-stock sweep is running, inside its transaction, and takes
+    `seconds` (None: forever) before it goes on; returns it once the sweep is under way."""
+    clock.advance(hours=-3)  # 07:00 in Shanghai: no daily job due, nothing to catch up
+    real_low_stock, started = views.low_stock, asyncio.Event()
+
+    async def slow_low_stock(conn: AsyncConnection, limit: int | None = None) -> Any:
+        started.set()
+        await asyncio.sleep(seconds)
+        return await real_low_stock(conn, limit)
+
+    monkeypatch.setattr(views, "low_stock", slow_low_stock)
+    scheduler = await start_scheduler(world.db, Settings(), now=clock.now, retry_seconds=0.05)
+    scheduler.aps.modify_job("low_stock_sweep", next_run_time=datetime.now(UTC))
+    scheduler.aps.wakeup()
+    await asyncio.wait_for(started.wait(), 10)
+    return scheduler
+
+
+async def test_stop_waits_for_a_running_job_and_a_second_stop_does_nothing(
+    world: World, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catches a stop that shuts APScheduler down without waiting (it cancels the job, or leaves
+    it using the database while the application closes it)."""
+    scheduler = await _scheduler_running_a_sweep(world, clock, monkeypatch, 0.3)
+
+    await scheduler.stop()
+    ran = await _runs(world.db, "low_stock_sweep")
+    await scheduler.stop()
+
+    assert ran == [(jobs.minute_period(clock.now()), "ok")]
+    assert not scheduler.aps.running and not scheduler.leading
+
+
+async def test_stop_cancels_a_job_still_running_after_the_grace_and_its_period_stays_free(
+    world: World, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    scheduler = await _scheduler_running_a_sweep(world, clock, monkeypatch, 3600)
+    started = asyncio.get_running_loop().time()
+
+    await asyncio.gather(scheduler.stop(grace_seconds=0.2), scheduler.stop(grace_seconds=0.2))  # two at once, too
+    took = asyncio.get_running_loop().time() - started
+
+    assert took < 2
+    assert await _runs(world.db, "low_stock_sweep") == []  # rolled back: the next leader runs the period
+    assert any("cancelling job low_stock_sweep" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert not scheduler.aps.running
