@@ -291,7 +291,8 @@ class DailyDigestDue(Event):
     audit: ClassVar[bool] = False
     entity: ClassVar[str] = "digest"
     day: date
+    edition: str = ""  # "" for the scheduled digest; a manual run's own, so it uses up nothing
 
     @property
     def dedup_key(self) -> str | None:
-        return f"daily_digest:{self.day.isoformat()}"
+        return f"daily_digest:{self.day.isoformat()}" + (f":{self.edition}" if self.edition else "")

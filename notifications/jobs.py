@@ -230,20 +230,23 @@ async def approval_reminders(
     return await _run(db, "approval_reminders", period or minute_period(now), now, work)
 
 
-async def daily_digest(db: Database, *, now: datetime, zone: tzinfo) -> JobRun:
+async def daily_digest(db: Database, *, now: datetime, zone: tzinfo, manual: str | None = None) -> JobRun:
     """DailyDigestDue for the company-local day of `now`: once per day, across restarts, catch-ups
-    and instances (the run's period is the day, and so is the dedup key)."""
+    and instances (the run's period is the day, and so is the dedup key). A `manual` run (its
+    own period) sends the day's digest now and leaves the scheduled one to come."""
     day = local_date(now, zone)
+    edition = manual.replace(" ", "-") if manual else ""
 
     async def work(uow: SqlUnitOfWork) -> int:
-        return await _record_new(uow, [DailyDigestDue(at=now, actor_id=None, source=SOURCE, ref=day.isoformat(), day=day)])
+        due = DailyDigestDue(at=now, actor_id=None, source=SOURCE, ref=day.isoformat(), day=day, edition=edition)
+        return await _record_new(uow, [due])
 
-    return await _run(db, "daily_digest", day.isoformat(), now, work)
+    return await _run(db, "daily_digest", manual or day.isoformat(), now, work)
 
 
 async def run_job(name: str, db: Database, *, now: datetime, config: JobConfig, period: str | None = None) -> JobRun:
-    """Run a job by name. `period` defaults to the scheduled one (see period_for); the digest's is
-    always its day."""
+    """Run a job by name. `period` defaults to the scheduled one (see period_for); a digest run for
+    another period than its day (a manual run) sends the digest without using up the day's."""
     period = period or period_for(name, now, config.zone)
     match name:
         case "low_stock_sweep":
@@ -262,5 +265,6 @@ async def run_job(name: str, db: Database, *, now: datetime, config: JobConfig, 
                 period=period,
             )
         case "daily_digest":
-            return await daily_digest(db, now=now, zone=config.zone)
+            manual = period if period != day_period(now, config.zone) else None
+            return await daily_digest(db, now=now, zone=config.zone, manual=manual)
     raise UnknownJob(name)

@@ -114,6 +114,19 @@ async def test_the_digest_is_due_once_a_day_across_a_restart(world: World, clock
     assert [a["day"] for a in await alerts(world.db, "DailyDigestDue")] == ["2026-11-23", "2026-11-24"]
 
 
+async def test_a_digest_run_by_hand_leaves_the_scheduled_one_to_come(world: World, clock: FrozenClock) -> None:
+    config = jobs.JobConfig(zone=SHANGHAI)
+    clock.advance(hours=2)  # 12:00 in Shanghai: an admin wants today's digest now (/runjob)
+
+    by_hand = await jobs.run_job("daily_digest", world.db, now=clock.now(), config=config, period=jobs.manual_period(clock.now()))
+    clock.advance(hours=6)  # 18:00: the scheduled run
+    scheduled = await jobs.run_job("daily_digest", world.db, now=clock.now(), config=config)
+    again = await jobs.run_job("daily_digest", world.db, now=clock.now(), config=config)
+
+    assert (by_hand.outcome, scheduled.outcome, again.outcome) == ("ok", "ok", "skipped")
+    assert [a["day"] for a in await alerts(world.db, "DailyDigestDue")] == ["2026-11-23", "2026-11-23"]
+
+
 async def test_after_two_hours_down_the_missed_digest_is_caught_up_once(world: World, clock: FrozenClock) -> None:
     settings = Settings()  # digest at 18:00, Asia/Shanghai
     clock.advance(hours=7)  # 17:00: up, the digest not due yet
