@@ -197,6 +197,7 @@ class SenderConfig(_Section):
     max_backoff_seconds: float = Field(300, ge=1, le=24 * 3600)
     max_attempts: int = Field(100, ge=1, le=10_000)
     poll_seconds: float = Field(2, gt=0, le=600)
+    max_in_flight: int = Field(8, ge=1, le=100)
 
 
 class BindingConfig(_Section):

@@ -8,7 +8,8 @@ start when all of these hold:
 
 - the chat has no send in flight and its last `per_chat_per_second` sends finished >= 1 s ago;
 - for a group (negative chat id), fewer than `per_group_per_minute` sends finished in the last 60 s;
-- fewer than `global_per_second` sends are in flight or finished in the last second;
+- fewer than `global_per_second` sends are in flight or finished in the last second (several
+  chats may have a send in flight at once: each holds one global slot until it finishes);
 - a 429's `retry_after` for the chat has expired.
 
 Pure: time comes from the injected `now` (seconds, monotonic) and `sleep`.
@@ -88,6 +89,11 @@ class Pacer:
         if self.wait_for(chat_id) > 0:
             raise RuntimeError(f"chat {chat_id} is not ready for another message yet")
         self._in_flight.add(chat_id)
+
+    def cancel(self, chat_id: int) -> None:
+        """The send begun for this chat never reached Telegram (its claim failed): free its slot
+        without counting it."""
+        self._in_flight.discard(chat_id)
 
     def end(self, chat_id: int) -> None:
         """Counted even when the send failed: Telegram may have admitted it before the error."""

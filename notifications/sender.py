@@ -12,15 +12,25 @@ What it guarantees:
   a deleted forum topic loses its bindings and what waits for it, and the admins are told once;
   a migrated group gets its bindings, target and queue moved and the message is sent again to
   the new id.
-- At least once: a crash between a send and its recording sends that one message again after
-  the claim's lease ends (logged as a possible duplicate); nothing else is sent twice.
+- At least once: a crash between a send and its recording sends that message again after the
+  claim's lease ends (logged as a possible duplicate); only the messages in flight at the crash
+  (at most `max_in_flight`, one per chat) can be sent twice, nothing else.
 - A pass that fails (the database away) gives back the leases it holds on the way out, so
   their chats do not wait for the leases to end.
 - One bad delivery never stops the loop; each outcome is one log line on "caixiao.sender"
   with ids only.
 
-Sending is sequential: the next send starts when the previous one has been answered. That keeps
-the limits exact whatever the latency, at the price of a rate of at most 1/RTT overall.
+Sends to different chats overlap: up to `max_in_flight` are in flight at once, each to its own
+chat (a chat's messages go one at a time, the next when the previous has been answered and
+recorded). The pacer counts each send in flight against the global window and every send by
+when it finished, so the limits stay exact whatever the latency; the overall rate is then bound
+by the limits (30 sends per 1 s + round trip at most) instead of by one round trip per message.
+With max_in_flight = 1 sending is sequential, as it was before.
+
+A send's claim and its outcome are separate short transactions (the sends' tasks share the
+database); a pass that fails waits for the sends still in flight to be answered and recorded
+before it gives back what it holds, and a pass that is cancelled cancels them (their messages
+keep the in-flight mark: each may be sent again, logged as a possible duplicate).
 """
 
 from __future__ import annotations
@@ -31,9 +41,9 @@ import html
 import json
 import logging
 import math
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from notifications.clocks import SenderClock, SystemClock
 from notifications.i18n import catalog, pick_language, t
@@ -65,6 +75,8 @@ class SenderSettings(Protocol):
     def max_attempts(self) -> int: ...
     @property
     def poll_seconds(self) -> float: ...
+    @property
+    def max_in_flight(self) -> int: ...
 
 
 def make_pacer(config: SenderSettings, clock: SenderClock) -> Pacer:
@@ -106,37 +118,78 @@ class Sender:
         """One pass: send everything that is ready (waiting for the pacer as needed, and picking
         up what becomes ready meanwhile) until nothing is; returns how many were sent. New work
         is looked for when `wake` is set, when a retry we scheduled falls due, and at least every
-        poll_seconds."""
+        poll_seconds. Up to max_in_flight sends (to as many chats) run at once; when `stop` is
+        set no new one starts and the pass returns once those in flight are recorded."""
         heads: dict[int, Delivery] = {}  # chat -> its next delivery (seen, or leased by us)
+        flying: dict[int, asyncio.Task[tuple[int, Delivery | None]]] = {}  # chat -> its send
+        most = max(1, self.config.max_in_flight)
         sent, look_at = 0, -math.inf
         self._retry_due = math.inf
-        while stop is None or not stop.is_set():
-            now = self.clock.monotonic()
-            chat, wait = self._next_chat(heads)
-            if chat is None or now >= min(look_at, self._retry_due) or (wake is not None and wake.is_set()):
-                if wake is not None:
-                    wake.clear()
-                self._retry_due = math.inf
-                for head in await queue.ready_heads(self.db, self.clock.now(), skip=heads.keys()):
-                    heads.setdefault(head.chat_id, head)
-                look_at = self.clock.monotonic() + self.config.poll_seconds
-                if not heads:
+        try:
+            while True:
+                sent += await self._collect(flying, heads)
+                if stop is not None and stop.is_set():
                     break
+                now = self.clock.monotonic()
+                if (not heads and not flying) or now >= min(look_at, self._retry_due) or (wake is not None and wake.is_set()):
+                    if wake is not None:
+                        wake.clear()
+                    self._retry_due = math.inf
+                    for head in await queue.ready_heads(self.db, self.clock.now(), skip=heads.keys() | flying.keys()):
+                        heads.setdefault(head.chat_id, head)
+                    look_at = self.clock.monotonic() + self.config.poll_seconds
+                    if not heads and not flying:
+                        break
+                    continue
+                until = min(look_at, self._retry_due)  # with no room, only a send ending frees some
+                if heads and len(flying) < most:
+                    chat, wait = self._next_chat(heads)
+                    if wait <= 0:
+                        self.pacer.begin(chat)  # its slots are taken now, before the claim
+                        flying[chat] = asyncio.create_task(self._deliver(heads.pop(chat)))
+                        continue
+                    until = min(until, now + wait)
+                await self._nap(max(until - now, 0.0), stop, wake, sends=list(flying.values()))
+        except BaseException:
+            # Cancelled, or this loop itself failed: what is in flight dies with it (and keeps its
+            # in-flight mark, so a resend is logged as a possible duplicate).
+            await _cancel(flying.values())
+            raise
+        while flying:  # stopped: let the sends in flight be answered and recorded
+            await asyncio.wait(list(flying.values()), return_when=asyncio.FIRST_COMPLETED)
+            sent += await self._collect(flying, heads)
+        return sent
+
+    async def _collect(self, flying: dict[int, asyncio.Task[tuple[int, Delivery | None]]], heads: dict[int, Delivery]) -> int:
+        """Take in the sends that have ended: their counts, and their chats' next deliveries.
+        A send that failed fails the pass, after the others in flight have ended (their outcomes
+        recorded where the database lets us; a crash, unlike an error, cancels them instead)."""
+        sent = 0
+        failure: BaseException | None = None
+        for chat in [c for c, task in flying.items() if task.done()]:
+            task = flying.pop(chat)
+            if task.cancelled():
+                failure = failure or asyncio.CancelledError()
                 continue
-            if wait > 0:
-                until = min(now + wait, look_at, self._retry_due)
-                await self._nap(max(until - now, 0.0), stop, wake)
+            if (error := task.exception()) is not None:
+                failure = failure or error
                 continue
-            delivered, following = await self._deliver(heads.pop(chat))
+            delivered, following = task.result()
             sent += delivered
             if following is not None:
                 heads[chat] = following
                 self._owned[following.id] = following.next_attempt_at
-        return sent
+        if failure is None:
+            return sent
+        if isinstance(failure, Exception):
+            await asyncio.gather(*flying.values(), return_exceptions=True)
+        else:
+            await _cancel(flying.values())
+        flying.clear()
+        raise failure
 
-    def _next_chat(self, heads: dict[int, Delivery]) -> tuple[int | None, float]:
-        if not heads:
-            return None, 0.0
+    def _next_chat(self, heads: dict[int, Delivery]) -> tuple[int, float]:
+        """The chat the pacer lets go soonest (the oldest head on a tie), and how long it waits."""
         chat = min(heads, key=lambda c: (self.pacer.ready_at(c), heads[c].id))
         return chat, self.pacer.wait_for(chat)
 
@@ -178,29 +231,36 @@ class Sender:
             return
         log.info("gave back %d leased deliveries", released)
 
-    async def _nap(self, seconds: float, *events: asyncio.Event | None) -> None:
+    async def _nap(
+        self, seconds: float, *events: asyncio.Event | None, sends: Sequence[asyncio.Task[tuple[int, Delivery | None]]] = ()
+    ) -> None:
+        """Sleep `seconds`, or less: until an event is set or one of `sends` ends."""
         waiting = [e for e in events if e is not None]
-        if not waiting:
+        if not waiting and not sends:
             await self.clock.sleep(seconds)
             return
         tasks: list[asyncio.Task[object]] = [asyncio.ensure_future(_wait(e.wait())) for e in waiting]
         tasks.append(asyncio.ensure_future(_wait(self.clock.sleep(seconds))))
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([*tasks, *sends], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _cancel(tasks)
 
     async def _deliver(self, seen: Delivery) -> tuple[int, Delivery | None]:
-        """Claim, send, record: (1 if sent, the chat's next delivery if we keep the chat)."""
+        """Claim, send, record: (1 if sent, the chat's next delivery if we keep the chat). The
+        pacer's `begin` for the chat has been called; this ends (or cancels) it."""
         now = self.clock.now()
         if self._owned.pop(seen.id, None) == seen.next_attempt_at and seen.next_attempt_at - now >= LEASE / 2:
             d: Delivery | None = seen  # leased to us when its predecessor was recorded, with time to spare
         else:
             self._held.pop(seen.id, None)  # a lease of ours that ran short: claimed again below
-            d = await queue.claim(self.db, seen, now, now + LEASE)
+            try:
+                d = await queue.claim(self.db, seen, now, now + LEASE)
+            except BaseException:
+                self.pacer.cancel(seen.chat_id)
+                raise
         if d is None:
+            self.pacer.cancel(seen.chat_id)  # nothing was sent
             return 0, None  # another sender has it, or it changed since we looked
         if seen.last_error == IN_FLIGHT and d is not seen:
             log.warning(
@@ -216,18 +276,18 @@ class Sender:
         return sent, following
 
     async def _attempt(self, d: Delivery) -> tuple[int, Delivery | None]:
-        self.pacer.begin(d.chat_id)
         try:
-            message_id = await self._send(d)
+            try:
+                message_id = await self._send(d)
+            finally:
+                self._ended(d)  # whatever the answer (or none: cancelled), Telegram may have counted it
         except RetryAfter as exc:
-            self._ended(d)
             self.pacer.hold(d.chat_id, exc.seconds)
             await queue.reschedule(self.db, d, self.clock.now() + timedelta(seconds=exc.seconds), f"429: {exc}", failed=False)
             self._due_in(exc.seconds)
             log.info("delivery %d to chat %d: 429, held for %g s", d.id, d.chat_id, exc.seconds)
             return 0, None
         except MigratedTo as exc:
-            self._ended(d)
             migration = await queue.migrate_chat(self.db, d.chat_id, exc.new_chat_id, self.clock.now())
             log.info(
                 "delivery %d: chat %d migrated to %d; %d deliveries moved", d.id, d.chat_id, exc.new_chat_id, migration.moved
@@ -243,7 +303,6 @@ class Sender:
                 )
             return 0, None
         except Forbidden as exc:
-            self._ended(d)
             reason = str(exc) or "forbidden"
             told = await queue.deactivate_target(self.db, d.chat_id, reason, self.clock.now(), _notice(d.chat_id, reason))
             log.warning(
@@ -251,7 +310,6 @@ class Sender:
             )
             return 0, None
         except TopicGone as exc:
-            self._ended(d)
             if not d.thread_id:  # pragma: no cover - Telegram says this only of a topic
                 return 0, await self._dead(d, exc)
             now = self.clock.now()
@@ -273,16 +331,13 @@ class Sender:
                 )
             return 0, dropped.following
         except BadRequest as exc:
-            self._ended(d)
             return 0, await self._dead(d, exc)
         except Exception as exc:
             # TransientError, or a bug in a transport: either way the message deserves a retry.
-            self._ended(d)
             if not isinstance(exc, TransientError):
                 log.exception("delivery %d to chat %d: unexpected error from the transport", d.id, d.chat_id)
             await self._retry_later(d, f"{type(exc).__name__}: {exc}")
             return 0, None
-        self._ended(d)
         now = self.clock.now()
         digest = card_digest(d.text, d.markup) if d.card_kind else ""
         following = await queue.mark_sent(self.db, d, message_id, now, now + LEASE, digest)
@@ -322,6 +377,14 @@ class Sender:
 
 async def _wait(awaitable: Awaitable[object]) -> object:
     return await awaitable
+
+
+async def _cancel(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel and wait for them (their errors are theirs: not raised here)."""
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _notice(chat_id: int, reason: str) -> queue.NoticeRenderer:

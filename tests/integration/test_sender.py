@@ -11,7 +11,13 @@ Teeth — naive senders these tests catch:
   (test_a_chat_that_blocked_the_bot_...);
 - sending a migrated group's messages to the old id again and again (test_a_migrated_group_...);
 - marking sent before sending, or claiming without a lease: a crash loses a message or two
-  senders send one twice (test_t6_..., test_two_senders_...).
+  senders send one twice (test_t6_..., test_two_senders_...);
+- waiting for each answer before the next send: with a 100 ms round trip it manages 10/s, not
+  the limits' pace; overlapping one chat's own messages, or letting more than 30 go in a second
+  because several were in flight (test_with_a_100_ms_round_trip_...).
+
+The fake clock is virtual time that moves only when everyone waits on it, so sends in flight at
+once overlap in time as on a real clock.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import asyncio
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,10 +59,19 @@ GROUP, NEW_GROUP = -4001, -1009001
 
 
 class FakeClock:
-    """Time moves only when someone sleeps; stored and pacing times agree to the microsecond."""
+    """Virtual time, stored and pacing times agreeing to the microsecond. Time moves only when
+    everyone waits on it: a sleeper wakes when the clock reaches its deadline, and the clock
+    jumps to the earliest deadline once no queue call (storage.deliveries, counted by `busy`) is
+    running and nothing else has stirred for a while. So sends in flight at once overlap in
+    time as they would on a real clock, and a sleep never moves time under someone else's work."""
+
+    QUIET_TICKS = 30  # event-loop turns without a sleeper coming or going before time moves
 
     def __init__(self) -> None:
         self.current = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+        self.busy = 0
+        self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
+        self._stir = 0  # bumped when a sleeper comes, goes or wakes
 
     def now(self) -> datetime:
         return self.current
@@ -65,11 +80,54 @@ class FakeClock:
         return (self.current - datetime(2026, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1) / 1e6
 
     async def sleep(self, seconds: float) -> None:
-        self.current += timedelta(microseconds=math.ceil(max(0.0, seconds) * 1e6))
-        await asyncio.sleep(0)
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        deadline = self.current + timedelta(microseconds=math.ceil(seconds * 1e6))
+        entry = (deadline, self._stir, asyncio.get_running_loop().create_future())
+        self._sleepers.append(entry)
+        self._stir += 1
+        try:
+            while not entry[2].done():
+                if await self._quiet(entry[2]):
+                    self._wake_earliest()
+        finally:
+            self._sleepers.remove(entry)
+            self._stir += 1
+
+    async def _quiet(self, mine: asyncio.Future[None]) -> bool:
+        """Whether everything settled (False: `mine` was woken meanwhile)."""
+        calm, seen = 0, self._stir
+        while calm < self.QUIET_TICKS:
+            if mine.done():
+                return False
+            if self.busy:
+                calm = 0
+                await asyncio.sleep(0.0002)  # a database call: real time passes, virtual time does not
+                continue
+            await asyncio.sleep(0)
+            calm, seen = (calm + 1, seen) if self._stir == seen else (0, self._stir)
+        return not mine.done()
+
+    def _wake_earliest(self) -> None:
+        self.current = max(self.current, min(deadline for deadline, _, _ in self._sleepers))
+        for deadline, _, woken in self._sleepers:
+            if deadline <= self.current and not woken.done():
+                woken.set_result(None)
+        self._stir += 1
 
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
+
+    def counting(self, call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.busy += 1
+            try:
+                return await call(*args, **kwargs)
+            finally:
+                self.busy -= 1
+
+        return counted
 
 
 class Crash(BaseException):
@@ -81,8 +139,9 @@ class Sent:
     chat_id: int
     thread_id: int | None
     text: str
-    at: float
+    at: float  # when the answer came
     photo: bool = False
+    start: float = 0.0  # when the request went
 
 
 @dataclass
@@ -92,6 +151,9 @@ class RecordingTransport:
     sent: list[Sent] = field(default_factory=list)
     attempts: list[tuple[int, float]] = field(default_factory=list)
     on_send: Callable[[], None] | None = None
+    latency: float = 0.0  # a round trip, on the clock
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     async def send_message(self, chat_id: int, thread_id: int | None, text: str, markup: dict[str, Any] | None) -> int:
         return await self._send(chat_id, thread_id, text, photo=False)
@@ -102,16 +164,24 @@ class RecordingTransport:
         return await self._send(chat_id, thread_id, caption, photo=True)
 
     async def _send(self, chat_id: int, thread_id: int | None, text: str, photo: bool) -> int:
-        self.attempts.append((chat_id, self.clock.monotonic()))
-        await asyncio.sleep(0)
+        start = self.clock.monotonic()
+        self.attempts.append((chat_id, start))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)
+            if self.latency:
+                await self.clock.sleep(self.latency)
+        finally:
+            self.in_flight -= 1
         planned = self.script.get(chat_id)
         outcome = planned.pop(0) if planned else None
         if isinstance(outcome, Crash) and outcome.args == ("after send",):
-            self.sent.append(Sent(chat_id, thread_id, text, self.clock.monotonic(), photo))
+            self.sent.append(Sent(chat_id, thread_id, text, self.clock.monotonic(), photo, start))
             raise outcome
         if outcome is not None:
             raise outcome
-        self.sent.append(Sent(chat_id, thread_id, text, self.clock.monotonic(), photo))
+        self.sent.append(Sent(chat_id, thread_id, text, self.clock.monotonic(), photo, start))
         if self.on_send:
             self.on_send()
         return len(self.sent)
@@ -134,6 +204,28 @@ def clock() -> FakeClock:
 @pytest.fixture
 def transport(clock: FakeClock) -> RecordingTransport:
     return RecordingTransport(clock)
+
+
+QUEUE_CALLS = (
+    "ready_heads",
+    "next_due",
+    "claim",
+    "release_leases",
+    "release",
+    "mark_sent",
+    "reschedule",
+    "mark_dead",
+    "deactivate_target",
+    "drop_topic",
+    "migrate_chat",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clock_sees_the_database(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake clock must not move while the sender waits for the database."""
+    for name in QUEUE_CALLS:
+        monkeypatch.setattr(queue, name, clock.counting(getattr(queue, name)))
 
 
 @pytest.fixture
@@ -165,15 +257,16 @@ async def all_statuses(db: Database) -> list[tuple[str, int | None, str | None]]
     return [found[k] for k in sorted(found)]
 
 
+@pytest.mark.parametrize("in_flight", [1, 8])
 async def test_each_chat_gets_its_messages_in_order_and_a_slow_group_does_not_hold_back_people(
-    lite: Database, clock: FakeClock, transport: RecordingTransport
+    lite: Database, clock: FakeClock, transport: RecordingTransport, in_flight: int
 ) -> None:
     start = clock.monotonic()
     await add(lite, clock, GROUP, *[f"g{n}" for n in range(30)])
     for person in (ANN, BO, CY):
         await add(lite, clock, person, *[f"{person}-{n}" for n in range(3)])
 
-    sent = await deliver_ready(lite, transport, CONFIG, clock)
+    sent = await deliver_ready(lite, transport, SenderConfig(max_in_flight=in_flight), clock)
 
     assert sent == 39
     assert transport.texts(GROUP) == [f"g{n}" for n in range(30)]
@@ -367,20 +460,53 @@ async def test_t6b_a_crash_after_commit_before_the_send_is_sent_after_restart(
 async def test_t6c_a_crash_after_the_send_before_marking_it_resends_that_one_message_only(
     db: Database, clock: FakeClock, transport: RecordingTransport, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """One send at a time (max_in_flight = 1, the sender as it was): only the one message."""
+    one_at_a_time = SenderConfig(max_in_flight=1)
     await add(db, clock, ANN, "one", "two", "three")
     await add(db, clock, BO, "b1", "b2")
     transport.script[ANN] = [None, Crash("after send")]
 
     with pytest.raises(Crash):
-        await deliver_ready(db, transport, CONFIG, clock)
+        await deliver_ready(db, transport, one_at_a_time, clock)
     clock.advance(LEASE.total_seconds())
     with caplog.at_level(logging.WARNING, logger="caixiao.sender"):
-        await deliver_ready(db, transport, CONFIG, clock)
+        await deliver_ready(db, transport, one_at_a_time, clock)
 
     assert transport.texts(ANN) == ["one", "two", "two", "three"]  # one duplicate, in order
     assert transport.texts(BO) == ["b1", "b2"]
     assert any("may be a duplicate" in r.getMessage() for r in caplog.records)
     assert {s for s, _, _ in await all_statuses(db)} == {"sent"}
+
+
+async def test_t6c_a_crash_with_sends_in_flight_to_several_chats_resends_only_those(
+    lite: Database, clock: FakeClock, transport: RecordingTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Several sends in flight: a crash may resend each of them (at most max_in_flight, one per
+    chat, each logged as a possible duplicate), never anything else, and every chat's order holds.
+    Catches a concurrent sender that loses a message, repeats one that was recorded, or lets a
+    chat's next message overtake the one in flight."""
+    chats = [ANN, BO, CY, 2004, 2005, 2006]
+    for chat in chats:
+        await add(lite, clock, chat, *[f"{chat}:{n}" for n in range(3)])
+    transport.latency = 0.1
+    transport.script[ANN] = [None, Crash("after send")]
+
+    with pytest.raises(Crash):
+        await deliver_ready(lite, transport, CONFIG, clock)
+    in_flight_at_the_crash = transport.most_in_flight
+    clock.advance(LEASE.total_seconds())
+    with caplog.at_level(logging.WARNING, logger="caixiao.sender"):
+        await deliver_ready(lite, transport, CONFIG, clock)
+
+    repeats = 0
+    for chat in chats:
+        texts = transport.texts(chat)
+        assert [t for k, t in enumerate(texts) if k == 0 or texts[k - 1] != t] == [f"{chat}:{n}" for n in range(3)]
+        repeats += len(texts) - 3
+    assert transport.texts(ANN).count(f"{ANN}:1") == 2  # the crash came after sending it
+    assert 1 <= repeats <= min(in_flight_at_the_crash, CONFIG.max_in_flight)
+    assert sum("may be a duplicate" in r.getMessage() for r in caplog.records) >= repeats
+    assert {s for s, _, _ in await all_statuses(lite)} == {"sent"}
 
 
 async def test_two_senders_share_the_queue_and_send_each_message_once_in_order(db: Database, clock: FakeClock) -> None:
@@ -561,3 +687,56 @@ async def test_a_failed_pass_gives_back_its_leases_at_once(
     duplicates = [r.getMessage() for r in caplog.records if "duplicate" in r.getMessage()]
     assert len(duplicates) == 1 and f"delivery {failures[0]} " in duplicates[0]  # b1 may have gone; a2 had not
     assert {s for s, _, _ in await all_statuses(lite)} == {"sent"}
+
+
+# --- sends in flight at once: the round trip no longer sets the pace ------------------------------
+
+
+def assert_within_the_limits(sent: list[Sent]) -> None:
+    """Per chat one at a time and 1/s, per group 20/min, overall 30/s, judged so that any moment
+    within [start, answer] of each send could have been the one Telegram counted."""
+    done = sorted(sent, key=lambda s: s.start)
+    for k, s in enumerate(done):
+        same_chat = [o for o in done[:k] if o.chat_id == s.chat_id]
+        if same_chat:
+            assert s.start - same_chat[-1].at >= 1 - 1e-6, "a chat was written to too soon"
+        if s.chat_id < 0 and len(same_chat) >= 20:
+            assert s.start - same_chat[-20].at >= 60 - 1e-6, "a group got more than 20 in a minute"
+        if k >= 30:
+            assert s.start - sorted(o.at for o in done[:k])[-30] >= 1 - 1e-6, "more than 30 in a second"
+
+
+@pytest.mark.parametrize("in_flight", [1, 8])
+async def test_with_a_100_ms_round_trip_many_chats_get_the_global_limit_not_one_message_per_round_trip(
+    lite: Database, clock: FakeClock, transport: RecordingTransport, in_flight: int
+) -> None:
+    """60 people with 4 alerts each and Telegram answering in 100 ms. One send at a time manages
+    one per round trip (10/s); with sends in flight to several chats the global limit sets the
+    pace: 30 sends per 1 s + round trip (a send holds its slot from request to answer + 1 s),
+    27.3/s. Catches a sender that waits for each answer, one that overlaps a chat's own messages
+    or breaks their order, and one that lets more than 30 go in a second."""
+    people = [3000 + n for n in range(60)]
+    for n in range(4):
+        for person in people:
+            await add(lite, clock, person, f"{person}:{n}")
+    transport.latency = 0.1
+    config = SenderConfig(max_in_flight=in_flight)
+
+    sent = await deliver_ready(lite, transport, config, clock)
+
+    assert sent == 240
+    for person in people:
+        assert transport.texts(person) == [f"{person}:{n}" for n in range(4)]
+    assert transport.most_in_flight == in_flight
+    assert_within_the_limits(transport.sent)
+    elapsed = max(s.at for s in transport.sent) - min(s.start for s in transport.sent)
+    rate = len(transport.sent) / elapsed
+    if in_flight == 1:
+        assert rate == pytest.approx(1 / transport.latency, rel=0.05)  # the sender as it was
+    else:
+        assert rate >= 0.97 * 30 / (1 + transport.latency)
+        # The global window, not the round trip, held sends back: most of them started the moment
+        # the 30th send before them had been answered a second earlier.
+        done = sorted(transport.sent, key=lambda s: s.start)
+        tight = sum(s.start - sorted(o.at for o in done[:k])[-30] < 1.001 for k, s in enumerate(done) if k >= 30)
+        assert tight >= 0.9 * (len(done) - 30)
