@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font
-from matplotlib.ticker import MaxNLocator
+# matplotlib is imported inside the functions, when the first chart is drawn: it would add half
+# a second to every start of the bot and the command line.
 
 # Fonts that draw Chinese, tried in this order when the labels need them; matplotlib falls back
 # along the list per glyph. Without any of them the English labels are used (see `labels`).
@@ -47,6 +44,8 @@ class ChartLabels:
 
 @cache
 def _cjk_fonts() -> tuple[str, ...]:
+    from matplotlib import font_manager
+
     known = {f.name for f in font_manager.fontManager.ttflist}
     return tuple(name for name in CJK_FONTS if name in known)
 
@@ -54,6 +53,9 @@ def _cjk_fonts() -> tuple[str, ...]:
 @cache
 def _drawable(text: str) -> bool:
     """Whether the default sans-serif font (or an installed CJK font) has every character."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
     families = [*_cjk_fonts(), "DejaVu Sans"]
     fonts = [FT2Font(font_manager.findfont(font_manager.FontProperties(family=f), fallback_to_default=True)) for f in families]
     return all(ch.isspace() or any(font.get_char_index(ord(ch)) for font in fonts) for ch in text)
@@ -75,6 +77,10 @@ def render_chart(cover: Sequence[tuple[str, Decimal | None]], ages: Sequence[int
 
 
 def _render(cover: Sequence[tuple[str, Decimal | None]], ages: Sequence[int], text: ChartLabels) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     fig = Figure(figsize=(8, 3.6), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2, width_ratios=(3, 2))
