@@ -46,7 +46,7 @@ class CreateItem(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateItem(Command):
-    """Only the fields given (not None) change."""
+    """Only the fields given (not None) change; those named in `clear` are emptied."""
 
     sku: str
     name: str | None = None
@@ -56,6 +56,7 @@ class UpdateItem(Command):
     pack_size: Decimal | None = None
     default_supplier: str | None = None
     active: bool | None = None
+    clear: tuple[str, ...] = ()  # optional fields to empty: max_qty, default_supplier
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -118,14 +118,25 @@ def parse_new_item(text: str) -> dict[str, Any]:
     return values
 
 
-def parse_item_set(words: list[str]) -> tuple[str, Any]:
-    """`<field> <value…>` after `/item <sku> set`: the UpdateItem field and its value."""
+CLEAR_WORDS = frozenset({"none", "-", "clear", "无", "清除"})
+CLEARABLE = frozenset({"max_qty", "default_supplier"})  # optional on an item: may be emptied
+
+
+def item_change(field: str, text: str) -> dict[str, Any]:
+    """UpdateItem's arguments for one field as typed; `none` (or `-`, 无) empties an optional one."""
+    if field in CLEARABLE and text.strip().lower() in CLEAR_WORDS:
+        return {"clear": (field,)}
+    return {field: item_value(field, text)}
+
+
+def parse_item_set(words: list[str]) -> dict[str, Any]:
+    """`<field> <value…>` after `/item <sku> set`: UpdateItem's arguments."""
     if len(words) < 2:
         raise InvalidInput("field", " ".join(words), "set_form")
     field = item_field(words[0])
     if field not in EDITABLE:
         raise InvalidInput("field", words[0], "not_editable")
-    return field, item_value(field, " ".join(words[1:]))
+    return item_change(field, " ".join(words[1:]))
 
 
 def parse_new_partner(text: str, kind: str) -> dict[str, Any]:

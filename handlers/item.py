@@ -30,7 +30,7 @@ from domain.ports import Reads
 from domain.readmodels import ItemCard
 from domain.services.bus import Bus
 from handlers import wizard
-from handlers.admin_forms import item_value, parse_item_set, parse_new_item
+from handlers.admin_forms import item_change, item_value, parse_item_set, parse_new_item
 from handlers.forms import tokens
 from notifications.formats import qty
 from notifications.i18n import t
@@ -192,8 +192,7 @@ def router() -> Router:
         sku, verb = words[0], words[1].lower() if len(words) > 1 else ""
         if verb in ("set", "off", "on"):
             actor.require(MASTER_DATA, "edit_item")
-            field, value = parse_item_set(words[2:]) if verb == "set" else ("active", verb == "on")
-            change: dict[str, Any] = {field: value}
+            change: dict[str, Any] = parse_item_set(words[2:]) if verb == "set" else {"active": verb == "on"}
             await bus.handle(c.UpdateItem(actor_id=actor.id, sku=sku, idempotency_key=idem, **change))
             note = render.text(lang, "admin.item.saved", sku=sku)
         elif verb:
@@ -224,7 +223,7 @@ def router() -> Router:
     ) -> None:
         data = await state.get_data()
         field = str(data["field"])
-        change = {field: item_value(field, message.text or "")}
+        change = item_change(field, message.text or "")
         command = c.UpdateItem(actor_id=actor.id, sku=data["sku"], expected_version=data["v"], idempotency_key=idem, **change)
         try:
             await bus.handle(command)

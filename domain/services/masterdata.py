@@ -73,6 +73,10 @@ async def update_item(cmd: c.UpdateItem, uow: UnitOfWork, env: Env) -> Item:
         }
         if cmd.default_supplier is not None:
             changes["default_supplier_id"] = (await _active_supplier(uow, cmd.default_supplier)).id
+        for name in cmd.clear:
+            if name not in ("max_qty", "default_supplier"):
+                raise InvalidInput("field", name, "not_clearable")
+            changes["default_supplier_id" if name == "default_supplier" else name] = None
         if not changes:
             raise InvalidInput("item", cmd.sku, "nothing_to_change")
         updated = replace(item, **changes)  # re-validates through __post_init__

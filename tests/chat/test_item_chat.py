@@ -112,6 +112,14 @@ async def test_one_line_edits_and_deactivation(chat: ChatHarness, world: World) 
     assert (await item(world, "A-1")).active is True
     assert off.buttons()[-1][0] == t("en", "admin.button.item_off")
 
+    # The optional max and default supplier can be emptied again; a reorder point cannot.
+    await chat.say(ADMIN, "/item A-1 set max none")
+    await chat.say(ADMIN, "/item A-1 set supplier 无")
+    [refused] = await chat.say(ADMIN, "/item A-1 set rop none")
+    row = await item(world, "A-1")
+    assert (row.max_qty, row.default_supplier_id, row.reorder_point) == (None, None, 20)
+    assert "not a number" in refused.text
+
 
 async def test_bad_values_get_a_specific_answer_and_change_nothing(chat: ChatHarness, world: World) -> None:
     before = await snapshot(world.db)

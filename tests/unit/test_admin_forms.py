@@ -76,8 +76,12 @@ def test_new_item_refusals(text: str, reason: str) -> None:
 
 
 def test_item_set_and_partner_forms() -> None:
-    assert parse_item_set(["rop", "15"]) == ("reorder_point", Decimal(15))
-    assert parse_item_set(["name", "Hex", "bolt"]) == ("name", "Hex bolt")
+    assert parse_item_set(["rop", "15"]) == {"reorder_point": Decimal(15)}
+    assert parse_item_set(["name", "Hex", "bolt"]) == {"name": "Hex bolt"}
+    assert parse_item_set(["max", "none"]) == {"clear": ("max_qty",)}
+    assert parse_item_set(["supplier", "无"]) == {"clear": ("default_supplier",)}
+    with pytest.raises(InvalidInput):
+        parse_item_set(["rop", "none"])  # a reorder point is never empty
     with pytest.raises(InvalidInput, match="not_editable"):
         parse_item_set(["unit", "kg"])
     assert parse_new_partner("foo Foo Co currency=usd lead=3 terms=30d", "supplier") == {
