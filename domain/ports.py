@@ -220,6 +220,10 @@ class Reads(Protocol):
         """Whether the supplier or customer with this code is active; None if there is none."""
         ...
 
+    async def partner(self, kind: str, code: str) -> Supplier | Customer | None:
+        """The supplier or customer with this code (any case), active or not."""
+        ...
+
 
 class Preferences(Protocol):
     """A person's own settings (language, alerts they turned off). No business effect, so no

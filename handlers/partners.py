@@ -20,7 +20,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from domain import commands as c
-from domain.errors import DuplicateCode, InvalidInput
+from domain.errors import DuplicateCode, InvalidInput, NotFound
 from domain.master import MASTER_DATA, Customer, Supplier, User, check_code, check_currency, check_name
 from domain.ports import Reads
 from domain.services.bus import Bus
@@ -134,9 +134,15 @@ def router(f: wizard.Flow) -> Router:
 
     @r.message(Command(f.what))
     async def switch(
-        message: Message, command: CommandObject, actor: User, lang: str, bus: Bus, render: Renderer, idem: str
+        message: Message, command: CommandObject, actor: User, lang: str, bus: Bus, reads: Reads, render: Renderer, idem: str
     ) -> None:
         words = tokens(command.args or "")
+        if len(words) == 1 and words[0].lower() not in ("off", "on"):  # the partner's card
+            partner = await reads.partner(f.what, words[0])
+            if partner is None:
+                raise NotFound(f.what, words[0])
+            await message.answer(render.render("admin/partner.html", lang, partner=partner, kind=f.what))
+            return
         if len(words) != 2 or words[0].lower() not in ("off", "on"):
             await message.answer(render.text(lang, f"admin.{f.what}.usage"))
             return

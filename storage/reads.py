@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from domain.errors import NotFound
-from domain.master import User
+from domain.master import Customer, Supplier, User
 from domain.purchasing import POStatus, PurchaseOrder
 from domain.readmodels import History, ItemCard, ItemHit, OrderSummary, Page, StockCard
 from domain.sales import SalesOrder
 from storage import views
 from storage.database import Database
-from storage.master_repos import SqlItems, user_from_row
+from storage.master_repos import SqlCustomers, SqlItems, SqlSuppliers, user_from_row
 from storage.order_repos import SqlPurchaseOrders, SqlSalesOrders
 from storage.tables import customers, items, purchase_orders, suppliers, users
 
@@ -117,6 +117,15 @@ class SqlReads:
         table = suppliers if kind == "supplier" else customers
         async with self.db.reading() as conn:
             return await conn.scalar(select(table.c.name).where(func.upper(table.c.code) == code.strip().upper()))
+
+    async def partner(self, kind: str, code: str) -> Supplier | Customer | None:
+        async with self.db.reading() as conn:
+            repo = SqlSuppliers(conn) if kind == "supplier" else SqlCustomers(conn)
+            try:
+                found: Supplier | Customer = await repo.by_code(code)
+            except NotFound:
+                return None
+        return found
 
     async def partner_active(self, kind: str, code: str) -> bool | None:
         table = suppliers if kind == "supplier" else customers

@@ -10,7 +10,7 @@ from notifications.i18n import t
 from storage.tables import customers, items, purchase_orders, sales_orders, suppliers
 from tests.chat.harness import ChatHarness
 from tests.chat.steps import texts, unchanged
-from tests.support import ADMIN, BUYER, MANAGER, SALES, World, snapshot
+from tests.support import ADMIN, BUYER, MANAGER, SALES, VIEWER, World, snapshot
 
 
 async def row(world: World, table: Any, code: str) -> Any:
@@ -28,6 +28,14 @@ async def test_one_line_supplier_with_contacts(chat: ChatHarness, world: World, 
     assert (found.phone, found.email, found.chat) == ("+86-21-5555", "a@foo.cn", "@foo")
     assert t(lang, "admin.partner.created", code="FOO") in texts(replies)
     assert "Foo &amp; Sons" in texts(replies)
+
+    # Anyone registered can look the supplier up by its code, in any case; an unknown code is named.
+    before = await snapshot(world.db)
+    [card] = await chat.say(VIEWER, "/supplier foo", lang)
+    assert "Foo &amp; Sons" in card.text and "+86-21-5555" in card.text
+    [missing] = await chat.say(VIEWER, "/supplier NOPE", lang)
+    assert "NOPE" in missing.text and ("No supplier" in missing.text or "未找到供应商" in missing.text)
+    await unchanged(world, before)
 
 
 async def test_guided_customer_with_defaults(chat: ChatHarness, world: World, lang: str) -> None:
@@ -95,7 +103,8 @@ async def test_bad_values_get_a_specific_answer_and_change_nothing(chat: ChatHar
         ("/supplier off NOPE", "No supplier “NOPE”"),
         ("/customer on NOPE", "No customer “NOPE”"),
         ("/supplier", "/supplier new"),
-        ("/customer explode", "/customer new"),
+        ("/customer explode", "No customer “explode”"),  # a code to look up
+        ("/customer explode now", "/customer new"),
     ]:
         [reply] = await chat.say(ADMIN, text)
         assert expected in reply.text, (text, reply.text)
