@@ -144,7 +144,8 @@ def router(f: Flavour) -> Router:
         await review(message, {**await state.get_data(), "due": due}, actor, lang, {"render": render, **env})
         await state.clear()
 
-    @r.message(StateFilter(s.partner, s.lines, s.date), ~F.text)  # type: ignore[attr-defined]
+    # A document captioned /import is a command too: the import takes it, the order waits.
+    @r.message(StateFilter(s.partner, s.lines, s.date), ~F.text, ~F.caption.startswith("/import"))  # type: ignore[attr-defined]
     async def not_text(message: Message, lang: str, render: Renderer) -> None:
         await message.answer(render.text(lang, "dialog.use_text"))
 

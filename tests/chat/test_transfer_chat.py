@@ -352,8 +352,8 @@ async def test_a_failed_confirm_keeps_the_import_pending(
 async def test_a_document_during_another_dialogue_does_not_replace_it(
     chat: ChatHarness, world: World, start: str, refusal: str
 ) -> None:
-    """An item wizard: the import's own answer; a new PO: its dialogue's (its router comes first).
-    Either way the dialogue goes on."""
+    """A bare document: the item wizard gets the import's own answer, a new PO its dialogue's (its
+    router comes first); either way the dialogue goes on until a document captioned /import."""
     [ask] = await chat.say(ADMIN, start)
     before = await business(world.db)
 
@@ -364,13 +364,9 @@ async def test_a_document_during_another_dialogue_does_not_replace_it(
     # The dialogue is still there: the next answer is its own (a SKU or a supplier), not the file's.
     [answer] = await chat.say(ADMIN, "Q-9" if start == "/item new" else "ACME")
     assert answer.text not in (ask.text, t("en", "import.press"), t("en", "import.busy"))
-    # Captioned /import is taken as an import, ending the item wizard; the PO dialogue (whose
-    # router comes first) keeps answering for itself.
+    # Captioned /import is a command: it is taken as an import in either dialogue.
     [report] = await chat.send_document(ADMIN, GOOD.encode(), "items.csv", "/import items")
-    if start == "/item new":
-        assert "3 items rows, all valid" in report.text
-    else:
-        assert report.text == t("en", "dialog.use_text") and report.buttons() == []
+    assert "3 items rows, all valid" in report.text
 
 
 async def test_a_new_file_replaces_the_one_waiting_for_confirm(chat: ChatHarness, world: World) -> None:
