@@ -205,6 +205,15 @@ def _user_message(
     return {"update": update, "message": transcript_json(state, message)}
 
 
+def forward_text(state: State, user_id: int, from_user_id: int, text: str) -> dict[str, Any]:
+    """The user forwards to the bot a message `from_user_id` once wrote (Telegram shows who wrote
+    it first: forward_origin; a hidden sender is not modelled)."""
+    if not text.strip():
+        raise ControlError("a user cannot forward an empty message")
+    origin = {"type": "user", "sender_user": user_json(state.user(from_user_id)), "date": int(time.time()) - 60}
+    return _user_message(state, user_id, None, None, None, text=text, forward_origin=origin)
+
+
 def send_text(
     state: State,
     user_id: int,

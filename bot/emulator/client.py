@@ -114,6 +114,10 @@ class EmulatorClient:
         body = {"user_id": user_id, "text": text, "chat_id": chat_id, "thread_id": thread_id, "reply_to": reply_to}
         return _injected(await self._post("messages", body))
 
+    async def forward(self, user_id: int, from_user_id: int, text: str) -> Injected:
+        """`user_id` forwards to the bot, in private, a message `from_user_id` wrote."""
+        return _injected(await self._post("forwards", {"user_id": user_id, "from_user_id": from_user_id, "text": text}))
+
     async def reply(self, user_id: int, chat_id: int, message_id: int, text: str) -> Injected:
         return await self.send_text(user_id, text, chat_id=chat_id, reply_to=message_id)
 

@@ -4,7 +4,7 @@ Bodies and answers are JSON; file contents travel base64-encoded. A request the 
 honour (unknown user, a button that is not on the message, …) gets {"error": "..."} with 400/404.
 
 POST (body = the keyword arguments of the function in actions.py it calls):
-  users, groups, topics, members, members/remove, bot_membership, block,
+  users, groups, topics, members, members/remove, bot_membership, block, forwards,
   messages (user text/reply), documents (content_b64), press, inline, redeliver, limits, errors/clear
 GET:
   users, chats, transcript?chat_id=&thread_id=, callback_answers, inline_answers, errors,
@@ -46,6 +46,7 @@ class Control:
             "bot_membership": self.bot_membership,
             "block": self.block,
             "messages": self.send_text,
+            "forwards": self.forward_text,
             "documents": self.send_document,
             "press": self.press,
             "inline": self.inline,
@@ -99,6 +100,9 @@ class Control:
 
     async def send_text(self, request: web.Request) -> web.Response:
         return web.json_response(actions.send_text(self.state, **await _body(request)))
+
+    async def forward_text(self, request: web.Request) -> web.Response:
+        return web.json_response(actions.forward_text(self.state, **await _body(request)))
 
     async def send_document(self, request: web.Request) -> web.Response:
         body = await _body(request)

@@ -79,6 +79,7 @@ class Message:
     document: dict[str, Any] | None = None
     photo: list[dict[str, Any]] | None = None
     service: dict[str, Any] | None = None  # e.g. {"forum_topic_created": {...}}
+    forward_origin: dict[str, Any] | None = None  # a forwarded message: who wrote it first
     edits: list[Edit] = field(default_factory=list)
     edit_date: int | None = None
     deleted: bool = False

@@ -67,6 +67,8 @@ def message_json(state: State, message: Message, with_reply: bool = True) -> dic
         data["photo"] = message.photo
     if message.service:
         data.update(message.service)
+    if message.forward_origin is not None:
+        data["forward_origin"] = message.forward_origin
     if message.edit_date is not None:
         data["edit_date"] = message.edit_date
     # Telegram only ever returns inline keyboards in Message.reply_markup

@@ -1,19 +1,24 @@
-"""Administration from the phone against the real bot process: an admin registers someone who is
-greeted, creates an item and edits it by button, adds a supplier and a customer; a buyer switches
-language; people without the right are refused. The emulator sees no Bot API error."""
+"""Administration from the phone against the real bot process: an admin registers people (by id,
+and by a forwarded message) who are greeted, creates an item and edits it by button, adds a
+supplier and a customer; a buyer switches language; people without the right are refused. The
+emulator sees no Bot API error."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.emulator import Emulator
+from storage.tables import users
 from tests.e2e.conftest import BotProcess, People, last_card, no_errors, text_of
 from tests.support import ADMIN, BUYER, VIEWER, World, q
 
-NEW = 5001
+NEW, FORWARDED = 5001, 5002
 
 
 async def test_admin_runs_master_data_from_the_phone(emu: Emulator, company: tuple[str, World], people: People) -> None:
     url, world = company
     await emu.client.create_user("Li", user_id=NEW, last_name="Lei", language_code="zh")
+    await emu.client.create_user("Han", user_id=FORWARDED, last_name="Mei", language_code="en")
     bot = BotProcess(emu, url, "polling")
     await bot.start()
     try:
@@ -24,6 +29,22 @@ async def test_admin_runs_master_data_from_the_phone(emu: Emulator, company: tup
         assert "欢迎使用采销，Li Lei" in welcome.content
         [start] = await people.say(NEW, "/start")
         assert "Li Lei" in start.content
+
+        # Or by forwarding a message the person wrote, then ticking roles on the picker's buttons.
+        await people.say(ADMIN, "/users add")
+        before = len(await emu.client.transcript(ADMIN))
+        await emu.client.forward(ADMIN, FORWARDED, "hi, can you add me?")
+        [picker] = await people.new_messages(ADMIN, before, 1)
+        await people.press(ADMIN, picker, "warehouse")
+        await people.settled()
+        picker = await emu.client.message(ADMIN, picker.message_id)
+        await people.press(ADMIN, picker, "Register")
+        await people.settled()
+        async with world.db.reading() as conn:
+            roles = await conn.scalar(select(users.c.roles).where(users.c.id == FORWARDED))
+        assert roles == "warehouse"
+        welcome = await people.new_messages(FORWARDED, 0, 1)
+        assert "Welcome to Caixiao, Han Mei" in welcome[0].content
 
         # A new item in one line, then its reorder point edited from the card's button.
         replies = await people.say(ADMIN, "/item new Z-9 Widget rop=10 max=50 pack=5 supplier=ACME", expect=2)
