@@ -4,6 +4,7 @@ one in /settings (alerts need it stored)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -81,6 +82,7 @@ class Actor(BaseMiddleware):
         # Seconds-old registrations are fine for choosing buttons and language; every change
         # re-reads the person inside its own transaction, so a role removed a moment ago counts.
         self._known: dict[int, tuple[User, float]] = {}
+        self._writes: set[asyncio.Task[None]] = set()
 
     async def _user(self, user_id: int) -> User | None:
         now = time.monotonic()
@@ -100,6 +102,14 @@ class Actor(BaseMiddleware):
         user = await self._user(sender.id) if sender is not None else None
         return language_of(user, sender.language_code if sender else None, self.default_language)
 
+    async def _follow(self, user_id: int, lang: str) -> None:
+        assert self.preferences is not None
+        try:
+            await self.preferences.follow_app_language(user_id, lang)
+        except Exception:  # the next message tries again; alerts meanwhile use the old language
+            log.warning("could not store the app language of user %s", user_id, exc_info=True)
+            self.forget(user_id)
+
     def forget(self, user_id: int) -> None:
         """Drop a remembered registration: a deactivation or a language change counts at once."""
         self._known.pop(user_id, None)
@@ -116,7 +126,10 @@ class Actor(BaseMiddleware):
         if self.preferences is not None and not user.language_chosen and user.language != lang:
             # The one write this middleware makes, once per change of the app's language:
             # alerts reach people when they are not talking to the bot, in the stored language.
-            await self.preferences.follow_app_language(user.id, lang)
+            # It is no part of this answer, so the answer does not wait for it.
+            task = asyncio.create_task(self._follow(user.id, lang))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
             user = replace(user, language=lang)
             self._known[user.id] = (user, time.monotonic() + self.ttl)
         data["actor"] = user
