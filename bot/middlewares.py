@@ -49,15 +49,15 @@ class SeenUpdates(BaseMiddleware):
             outcome = "error"
             raise
         finally:
-            who = _sender_id(event)
-            log.info(
-                "update=%s kind=%s user=%s ms=%.1f outcome=%s",
-                event.update_id,
-                event.event_type,
-                who,
-                (time.perf_counter() - started) * 1000,
-                outcome,
-            )
+            if log.isEnabledFor(logging.INFO):  # finding the kind and sender costs more than the log
+                log.info(
+                    "update=%s kind=%s user=%s ms=%.1f outcome=%s",
+                    event.update_id,
+                    event.event_type,
+                    _sender_id(event),
+                    (time.perf_counter() - started) * 1000,
+                    outcome,
+                )
 
 
 def _sender_id(update: Update) -> int | None:
