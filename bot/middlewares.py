@@ -110,6 +110,11 @@ class Actor(BaseMiddleware):
             log.warning("could not store the app language of user %s", user_id, exc_info=True)
             self.forget(user_id)
 
+    async def settle(self) -> None:
+        """Wait for the language writes started so far (at shutdown, and in tests)."""
+        while self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+
     def forget(self, user_id: int) -> None:
         """Drop a remembered registration: a deactivation or a language change counts at once."""
         self._known.pop(user_id, None)

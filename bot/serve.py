@@ -90,6 +90,7 @@ async def run_polling(app: App) -> None:
             await dp.start_polling(bot, handle_signals=True, close_bot_session=False, polling_timeout=25)
     finally:
         await inflight.drain()
+        await dp["actors"].settle()
         await dp.storage.close()
         await bot.session.close()
 
@@ -131,6 +132,7 @@ async def run_webhook(app: App) -> None:
     finally:
         await site.stop()  # no new updates; those already accepted finish below
         await inflight.drain()
+        await dp["actors"].settle()
         await runner.cleanup()
         await dp.storage.close()
         await bot.session.close()

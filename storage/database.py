@@ -8,6 +8,7 @@ timeout. Taking the write lock at BEGIN makes contended writers queue instead.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import await_only
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -29,14 +31,18 @@ def _sqlite_engine(url: str, begin: str, pool_size: int) -> AsyncEngine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_conn.cursor()
-        # busy_timeout first: switching a new file to WAL needs a lock another starting
-        # process may hold for a moment.
-        for pragma in (
-            f"busy_timeout={BUSY_TIMEOUT_MS}",
-            "journal_mode=WAL",
-            "synchronous=NORMAL",
-            "foreign_keys=ON",
-        ):
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Switching a brand-new file to WAL while another start-up does the same can answer
+        # "database is locked" at once, without the busy timeout: wait a moment and try again.
+        for attempt in itertools.count():
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except Exception as exc:  # the driver's OperationalError, through the async adapter
+                if "locked" not in str(exc) or attempt >= 200:
+                    raise
+                await_only(asyncio.sleep(0.05))
+        for pragma in ("synchronous=NORMAL", "foreign_keys=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

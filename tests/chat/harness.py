@@ -184,6 +184,7 @@ class ChatHarness:
         token = HANDLING.set(update.update_id)
         try:
             await self.dp.feed_update(self.bot, update)
+            await self.dp["actors"].settle()  # a language write started beside the answer
         finally:
             HANDLING.reset(token)
         return [s for s in self.recorder.log[before:] if s.update_id == update.update_id]
