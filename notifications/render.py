@@ -46,6 +46,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates ship with the code: no stat() of the file per message
         )
         self.env.filters.update(
             qty=qty, signed_qty=signed_qty, price=qty, money=money, clip=clip, local=self._local, day=self._day
@@ -62,7 +63,8 @@ class Renderer:
         """One message's HTML; a message over Telegram's limit is a bug in its template."""
         template = self.env.get_template(name)
         text = template.render(_=partial(t, lang), _or=partial(t_or, lang), lang=lang, **context).strip()
-        if visible_length(text) > TEXT_LIMIT:
+        # Tags and entities only shorten what Telegram counts: most messages need no counting.
+        if len(text) > TEXT_LIMIT and visible_length(text) > TEXT_LIMIT:
             raise ValueError(f"{name} rendered {visible_length(text)} characters; paginate it")
         return text
 
