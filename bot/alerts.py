@@ -9,7 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -56,7 +56,7 @@ def route_deps(app: App) -> RouteDeps:
     async def digests(day: date, langs: Sequence[str]) -> dict[str, list[OutMessage]]:
         # Read once for every language the digest channels speak, then render each.
         return await compose_digests(
-            app.db, day, langs, tz=zone, currency=company.currency, now=datetime.now(UTC), company=company.name
+            app.db, day, langs, tz=zone, currency=company.currency, now=app.bus.env.clock.now(), company=company.name
         )
 
     return RouteDeps(
@@ -67,7 +67,7 @@ def route_deps(app: App) -> RouteDeps:
 async def route_loop(app: App, deps: RouteDeps, stop: asyncio.Event, routed: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            if await route_pending(app.db, deps, datetime.now(UTC)):
+            if await route_pending(app.db, deps, app.bus.env.clock.now()):
                 routed.set()  # the sender has something new
         except Exception:  # a passing database error: try again on the next round
             log.exception("routing round failed")
@@ -102,7 +102,7 @@ async def alerts_running(app: App, bot: Bot) -> AsyncIterator[None]:
     await apply_configured_bindings(app.db, app.settings.alerts)
     stop, routed = asyncio.Event(), asyncio.Event()
     deps, transport = route_deps(app), AiogramTransport(bot)
-    scheduler = await start_scheduler(app.db, app.settings)
+    scheduler = await start_scheduler(app.db, app.settings, app.bus.env.clock.now)
     tasks = [
         asyncio.create_task(supervised("router", lambda: route_loop(app, deps, stop, routed), stop), name="alerts-router"),
         asyncio.create_task(

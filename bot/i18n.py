@@ -32,7 +32,7 @@ def _status(lang: str, state: str) -> str:
 def term(lang: str, group: str, word: str) -> str:
     """A code word (a field, a kind of record, an action, a role) in the reader's language. A field
     may carry what it is about — `qty (A-1)` — which stays as typed."""
-    base, about = (word.split(" ", 1) + [""])[:2] if " " in word else (word, "")
+    base, _, about = word.partition(" ")
     key = f"term.{group}.{base}" if group != "role" else f"role.{base}"
     named = t(lang, key) if key in catalog("en") else base
     return f"{named} {about}".rstrip()

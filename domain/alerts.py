@@ -128,12 +128,10 @@ def audience(event: str, payload: Mapping[str, object]) -> Audience | None:
             # Approved goods are on their way: the warehouse plans for them.
             warehouse = frozenset({Role.WAREHOUSE}) if event == "PurchaseOrderApproved" else frozenset()
             return Audience(kind, roles=warehouse, users=creator, exclude=actor)
-        case AlertKind.RECEIPT | AlertKind.OVERDUE_INBOUND:
+        case AlertKind.RECEIPT | AlertKind.OVERDUE_INBOUND | AlertKind.OVERDUE_OUTBOUND:
             return Audience(kind, roles=escalated, users=creator, exclude=actor, escalated=escalate)
         case AlertKind.SHIPMENT:
             return Audience(kind, roles=frozenset({Role.SALES}), exclude=actor)
-        case AlertKind.OVERDUE_OUTBOUND:
-            return Audience(kind, roles=escalated, users=creator, exclude=actor, escalated=escalate)
         case AlertKind.LOW_STOCK:
             # Not minus the actor: whoever shipped the last units was not told the item is low.
             return Audience(kind, roles=frozenset({Role.BUYER}))

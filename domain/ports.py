@@ -216,10 +216,6 @@ class Reads(Protocol):
 
     async def partner_name(self, kind: str, code: str) -> str | None: ...
 
-    async def partner_active(self, kind: str, code: str) -> bool | None:
-        """Whether the supplier or customer with this code is active; None if there is none."""
-        ...
-
     async def partner(self, kind: str, code: str) -> Supplier | Customer | None:
         """The supplier or customer with this code (any case), active or not."""
         ...

@@ -36,7 +36,7 @@ from notifications.formats import qty
 from notifications.i18n import t
 from notifications.render import Renderer
 
-TEXT = F.text & ~F.text.startswith("/")
+TEXT = wizard.TEXT
 # Edit buttons: what each one changes (UpdateItem's field names).
 EDITS = {
     "name": "name",
@@ -113,10 +113,10 @@ def _field(field: str) -> wizard.Check:
 async def _supplier(text: str, reads: Reads, _: dict[str, str]) -> str:
     """A supplier new orders may go to: refused here, not only at Create (which would mean starting over)."""
     code = check_code(tokens(text)[0] if text.split() else "", field="supplier")
-    active = await reads.partner_active("supplier", code)
-    if active is None:
+    supplier = await reads.partner("supplier", code)
+    if supplier is None:
         raise NotFound("supplier", code)
-    if not active:
+    if not supplier.active:
         raise InvalidInput("supplier", code.upper(), "inactive_supplier")
     return code.upper()
 

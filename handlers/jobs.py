@@ -7,11 +7,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from domain.jobs import JOB_NAMES, JobControl
-from domain.master import Role, User
+from domain.master import ADMINISTRATION, User
 from notifications.i18n import t
 from notifications.render import Renderer
-
-ADMINS = frozenset({Role.ADMIN})
 
 
 def router() -> Router:
@@ -19,7 +17,7 @@ def router() -> Router:
 
     @r.message(Command("jobs"))
     async def list_jobs(message: Message, actor: User, lang: str, jobs: JobControl, render: Renderer) -> None:
-        if not actor.may(ADMINS):
+        if not actor.may(ADMINISTRATION):
             await message.answer(render.text(lang, "jobs.admin_only"))
             return
         overview = await jobs.overview()
@@ -29,7 +27,7 @@ def router() -> Router:
     async def run_job(
         message: Message, command: CommandObject, actor: User, lang: str, jobs: JobControl, render: Renderer
     ) -> None:
-        if not actor.may(ADMINS):
+        if not actor.may(ADMINISTRATION):
             await message.answer(render.text(lang, "jobs.admin_only"))
             return
         name = (command.args or "").strip().lower()

@@ -9,8 +9,6 @@ nothing for anyone and leaves the panel as it is (they are told to open their ow
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
@@ -21,12 +19,9 @@ from bot.callbacks import SettingsAct
 from domain.alerts import PERSONAL_KINDS as KINDS
 from domain.master import LANGUAGES, User
 from domain.ports import Preferences
+from handlers.users import Forgets
 from notifications.i18n import t
 from notifications.render import Renderer
-
-
-class Forgets(Protocol):
-    def forget(self, user_id: int) -> None: ...
 
 
 async def panel(actor: User, lang: str, preferences: Preferences, render: Renderer) -> tuple[str, InlineKeyboardMarkup]:

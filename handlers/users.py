@@ -42,6 +42,7 @@ from domain.errors import DuplicateCode, InvalidInput, NotFound
 from domain.master import ADMINISTRATION, LANGUAGES, Role, User, check_name
 from domain.ports import Reads
 from domain.services.bus import Bus
+from handlers import wizard
 from handlers.admin_forms import parse_new_user, parse_role_changes, role_mask, roles_in, user_id
 from handlers.forms import tokens
 from notifications.i18n import pick_language, t
@@ -50,7 +51,7 @@ from notifications.render import Renderer
 log = logging.getLogger("caixiao.handlers")
 PAGE_SIZE = 10
 ACTIVE = 1 << len(Role)  # with the role bits: what a card showed, to spot a change made since
-TEXT = F.text & ~F.text.startswith("/")
+TEXT = wizard.TEXT
 
 
 class Forgets(Protocol):

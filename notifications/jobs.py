@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from domain.acts import Source
 from domain.events import (
@@ -160,34 +161,18 @@ async def overdue_check(
     today = local_date(now, zone)
 
     async def work(uow: SqlUnitOfWork) -> int:
+        def late_fields(late: runs.LateOrder) -> dict[str, Any]:
+            order = late.order
+            return {"at": now, "actor_id": None, "source": SOURCE, "ref": order.number, "day": today,
+                    "days_late": order.days_late, "created_by": late.created_by,
+                    "escalate": order.days_late >= escalate_after_days}  # fmt: skip
+
         events: list[Event] = [
-            PurchaseOrderOverdue(
-                at=now,
-                actor_id=None,
-                source=SOURCE,
-                ref=late.order.number,
-                day=today,
-                supplier=late.order.partner,
-                expected=late.order.due,
-                days_late=late.order.days_late,
-                created_by=late.created_by,
-                escalate=late.order.days_late >= escalate_after_days,
-            )
+            PurchaseOrderOverdue(supplier=late.order.partner, expected=late.order.due, **late_fields(late))
             for late in await runs.late_pos(uow.conn, today)
         ]
         events += [
-            SalesOrderOverdue(
-                at=now,
-                actor_id=None,
-                source=SOURCE,
-                ref=late.order.number,
-                day=today,
-                customer=late.order.partner,
-                promised=late.order.due,
-                days_late=late.order.days_late,
-                created_by=late.created_by,
-                escalate=late.order.days_late >= escalate_after_days,
-            )
+            SalesOrderOverdue(customer=late.order.partner, promised=late.order.due, **late_fields(late))
             for late in await runs.late_sos(uow.conn, today)
         ]
         return await _record_new(uow, events)

@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from notifications.clocks import SenderClock, SystemClock
-from notifications.i18n import catalog, pick_language, t
+from notifications.i18n import pick_language, t
 from notifications.pacer import Limits, Pacer
 from notifications.transport import BadRequest, Forbidden, MigratedTo, RetryAfter, TopicGone, TransientError, Transport
 from storage import deliveries as queue
@@ -399,13 +399,9 @@ def _notice(chat_id: int, reason: str) -> queue.NoticeRenderer:
 def _topic_notice(chat_id: int, thread_id: int, reason: str) -> queue.NoticeRenderer:
     def render(language: str, title: str | None) -> tuple[str, str]:
         lang = pick_language(language, "zh")
-        if "sender.topic_gone" in catalog("en"):
-            place = f"{title} ({chat_id})" if title else str(chat_id)
-            values = {"chat": html.escape(place), "topic": thread_id, "reason": html.escape(reason)}
-            return lang, t(lang, "sender.topic_gone", **values)
-        # Until the catalogs have their own text for it: the chat's notice, naming the topic.
-        place = f"{title} ({chat_id}) #{thread_id}" if title else f"{chat_id} #{thread_id}"
-        return lang, t(lang, "sender.chat_inactive", chat=html.escape(place), reason=html.escape(reason))
+        place = f"{title} ({chat_id})" if title else str(chat_id)
+        values = {"chat": html.escape(place), "topic": thread_id, "reason": html.escape(reason)}
+        return lang, t(lang, "sender.topic_gone", **values)
 
     return render
 

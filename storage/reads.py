@@ -126,9 +126,3 @@ class SqlReads:
             except NotFound:
                 return None
         return found
-
-    async def partner_active(self, kind: str, code: str) -> bool | None:
-        table = suppliers if kind == "supplier" else customers
-        async with self.db.reading() as conn:
-            active = await conn.scalar(select(table.c.active).where(func.upper(table.c.code) == code.strip().upper()))
-        return None if active is None else bool(active)

@@ -3,8 +3,6 @@ kinds they turned off. Each write is one idempotent statement in its own short t
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 from sqlalchemy import delete, select, update
 
 from domain.errors import InvalidInput, NotFound
@@ -48,13 +46,3 @@ class SqlPreferences:
                 await conn.execute(statement)
             else:
                 await conn.execute(delete(alert_mutes).where(alert_mutes.c.user_id == user_id, alert_mutes.c.kind == kind))
-
-    async def who_muted(self, kind: str, user_ids: Collection[int]) -> frozenset[int]:
-        """Of these people, those who turned this alert kind off (for whoever routes alerts)."""
-        if not user_ids:
-            return frozenset()
-        async with self.db.reading() as conn:
-            found = await conn.scalars(
-                select(alert_mutes.c.user_id).where(alert_mutes.c.kind == kind, alert_mutes.c.user_id.in_(list(user_ids)))
-            )
-            return frozenset(found.all())
