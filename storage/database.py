@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import await_only
 
+from storage.pointread import PointReader
+
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -78,6 +80,7 @@ class Database:
                 url, pool_size=pool_size, max_overflow=pool_size * 2, connect_args=connect_args
             )
             self.read_engine = self.write_engine
+        self.points = PointReader(self.read_engine, BUSY_TIMEOUT_MS)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:
@@ -86,6 +89,7 @@ class Database:
             yield conn
 
     async def dispose(self) -> None:
+        await self.points.close()
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

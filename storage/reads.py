@@ -52,8 +52,7 @@ class SqlReads:
             return ItemCard(await SqlItems(conn).get(card.item_id), card)
 
     async def stock_card(self, sku: str) -> StockCard | None:
-        async with self.db.reading() as conn:
-            return await views.stock_card(conn, sku)
+        return await views.point_stock_card(self.db.points, sku)
 
     async def search_items(self, words: str, limit: int = 8) -> list[ItemHit]:
         async with self.db.reading() as conn:

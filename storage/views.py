@@ -35,6 +35,7 @@ from domain.readmodels import (
 from domain.sales import OPEN_OUTBOUND
 from domain.stock import suggested_order_qty
 from domain.values import line_total, round_money
+from storage.pointread import PointReader
 from storage.stock import inbound_query
 from storage.tables import (
     audit_log,
@@ -153,7 +154,15 @@ _STOCK_CARD = _stock_card_query()
 
 async def stock_card(conn: AsyncConnection, sku: str) -> StockCard | None:
     """Balances per warehouse plus inbound for one item; None for an unknown SKU."""
-    rows = (await conn.execute(_STOCK_CARD, {"key": sku.strip().lower()})).all()
+    return _card((await conn.execute(_STOCK_CARD, {"key": sku.strip().lower()})).all())
+
+
+async def point_stock_card(points: PointReader, sku: str) -> StockCard | None:
+    """The same card outside any transaction, in one hand-off to the driver (storage.pointread)."""
+    return _card(await points.fetch(_STOCK_CARD, {"key": sku.strip().lower()}))
+
+
+def _card(rows: Sequence[Any]) -> StockCard | None:
     if not rows:
         return None
     head = rows[0]

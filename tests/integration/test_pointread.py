@@ -1,0 +1,69 @@
+"""The stock card read in one hand-off (storage.pointread) says exactly what the card read in a
+transaction says, sees every commit at once, and never waits for a writer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import insert, select, text
+
+from domain import commands as c
+from storage import views
+from storage.database import Database
+from storage.tables import warehouses
+from tests.support import ADMIN, WAREHOUSE, World, q
+
+
+async def _both(db: Database, sku: str) -> tuple[object, object]:
+    async with db.reading() as conn:
+        in_transaction = await views.stock_card(conn, sku)
+    return in_transaction, await views.point_stock_card(db.points, sku)
+
+
+async def test_the_point_read_card_equals_the_card_read_in_a_transaction(world: World) -> None:
+    async with world.db.write_engine.begin() as conn:
+        await conn.execute(insert(warehouses).values(code="EAST", name="East depot"))
+    await world.stock_in("A-1", "7.5")
+    await world.do(c.AdjustStock(actor_id=WAREHOUSE, sku="A-1", delta=q("0.125"), reason="count", warehouse="EAST"))
+    await world.confirmed_so((("A-1", 2),))
+    await world.approved_po((("A-1", 10, "1"), ("B-2", "3.5", "1")))
+    await world.do(c.CreateItem(actor_id=ADMIN, sku="Z-9", name="Zip <b>&</b>", reorder_point=q(0)))
+    await world.do(c.UpdateItem(actor_id=ADMIN, sku="C-3", active=False))
+
+    for sku in ("A-1", " a-1 ", "B-2", "C-3", "Z-9", "nope", "", "%", "a-1' OR 1=1 --"):
+        in_transaction, point = await _both(world.db, sku)
+        assert point == in_transaction, sku
+
+    card = await views.point_stock_card(world.db.points, "A-1")
+    assert card is not None
+    per_warehouse = [(w.warehouse, w.on_hand, w.reserved) for w in card.warehouses]
+    assert per_warehouse == [("EAST", q("0.125"), q(0)), ("MAIN", q("7.5"), q(2))]
+    assert (card.on_hand, card.inbound, card.supplier, card.active) == (q("7.625"), q(10), "ACME", True)
+    fresh = await views.point_stock_card(world.db.points, "Z-9")
+    assert fresh is not None and (fresh.name, fresh.on_hand, fresh.inbound, fresh.supplier) == ("Zip <b>&</b>", q(0), q(0), None)
+
+
+async def test_a_point_read_sees_each_commit_at_once(world: World) -> None:
+    for n in range(1, 4):
+        await world.stock_in("B-2", 1)
+        card = await views.point_stock_card(world.db.points, "B-2")
+        assert card is not None and card.on_hand == q(n)
+
+
+async def test_on_sqlite_a_point_read_does_not_wait_for_a_writer_and_cannot_write(world: World) -> None:
+    if not world.db.points.direct:
+        pytest.skip("the direct path is SQLite's; PostgreSQL reads through the engine")
+    await world.stock_in("B-2", 4)
+    async with world.db.write_engine.connect() as writer:
+        # The write engine begins with BEGIN IMMEDIATE: this holds the write lock, as a long unit of work would.
+        await writer.execute(text("UPDATE items SET name = 'changing' WHERE sku = 'B-2'"))
+        card = await asyncio.wait_for(views.point_stock_card(world.db.points, "B-2"), timeout=2)
+        assert card is not None and (card.on_hand, card.name) == (q(4), "Nut")
+        await writer.rollback()
+    conn = world.db.points._conn
+    assert conn is not None
+    with pytest.raises(Exception, match="readonly|read-only"):
+        await conn.execute("DELETE FROM items")
+    async with world.db.reading() as check:
+        assert (await check.execute(select(warehouses.c.code))).scalars().all() == ["MAIN"]
