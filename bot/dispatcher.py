@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -22,6 +21,7 @@ from bot.bootstrap import App
 from bot.config import Settings
 from bot.copies import CardCopies
 from bot.middlewares import Actor, SeenUpdates
+from bot.session import KeptResponseSession
 from bot.state_cache import NoDialogueCache
 from bot.transfers import ChatTransfers
 from domain.services.bindings import AlertSubscriptions
@@ -40,7 +40,7 @@ from storage.targets import SqlChatTargets
 def build_bot(settings: Settings) -> Bot:
     token = settings.telegram.token
     assert token is not None, "build_bot needs a token"
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
+    session = KeptResponseSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
     return Bot(token.get_secret_value(), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -14,9 +14,11 @@ from typing import Any
 
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
+from storage.fsm import SqlFsmStorage
+
 
 class NoDialogueCache(BaseStorage):
-    def __init__(self, inner: BaseStorage, capacity: int = 50_000) -> None:
+    def __init__(self, inner: SqlFsmStorage, capacity: int = 50_000) -> None:
         self.inner, self.capacity = inner, capacity
         self._idle: OrderedDict[StorageKey, None] = OrderedDict()
 
@@ -36,8 +38,8 @@ class NoDialogueCache(BaseStorage):
     async def get_state(self, key: StorageKey) -> str | None:
         if key in self._idle:
             return None
-        state = await self.inner.get_state(key)
-        if state is None and not await self.inner.get_data(key):
+        state, data = await self.inner.record(key)
+        if state is None and not data:
             self._mark(key, True)
         return state
 

@@ -33,7 +33,7 @@ _PARTNER_FIELDS = ["code", "name", "phone", "email", "chat", "currency", "paymen
 
 
 _ITEM_BY_ID = select(items).where(items.c.id == bindparam("item"))
-_USER_BY_ID = select(users).where(users.c.id == bindparam("user"))
+USER_BY_ID = select(users).where(users.c.id == bindparam("user"))
 
 # Bulk paths (imports). Keys per IN list stay far below SQLite's limit on bound parameters;
 # rows per executemany are bounded by the caller's chunks.
@@ -257,7 +257,7 @@ class SqlUsers:
         self.conn = conn
 
     async def get(self, user_id: int) -> User:
-        row = (await self.conn.execute(_USER_BY_ID, {"user": user_id})).first()  # every use case: built once
+        row = (await self.conn.execute(USER_BY_ID, {"user": user_id})).first()  # every use case: built once
         if row is None:
             raise NotFound("user", user_id)
         return user_from_row(row)

@@ -32,7 +32,11 @@ class Prepared:
     def __init__(self, statement: Select[Any], dialect: Dialect, names: Sequence[str]) -> None:
         self.statement = statement
         # The IN lists of these statements are constants: expanded once, not per call.
-        expanded = statement.compile(dialect=dialect).construct_expanded_state(dict.fromkeys(names))
+        compiled = statement.compile(dialect=dialect)
+        for bind in compiled.binds.values():
+            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+                raise ValueError(f"point reads pass values as given; {bind.key} ({bind.type}) needs converting")
+        expanded = compiled.construct_expanded_state(dict.fromkeys(names))
         self.sql = expanded.statement
         self.fixed = dict(expanded.parameters)
         self.order = tuple(expanded.positiontup or ())

@@ -14,7 +14,7 @@ from domain.readmodels import History, ItemCard, ItemHit, OrderSummary, Page, St
 from domain.sales import SalesOrder
 from storage import views
 from storage.database import Database
-from storage.master_repos import SqlCustomers, SqlItems, SqlSuppliers, user_from_row
+from storage.master_repos import USER_BY_ID, SqlCustomers, SqlItems, SqlSuppliers, user_from_row
 from storage.order_repos import SqlPurchaseOrders, SqlSalesOrders
 from storage.tables import customers, items, purchase_orders, suppliers, users
 
@@ -28,9 +28,8 @@ class SqlReads:
         self.db = db
 
     async def user(self, user_id: int) -> User | None:
-        async with self.db.reading() as conn:
-            row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
-        return user_from_row(row) if row is not None else None
+        rows = await self.db.points.fetch(USER_BY_ID, {"user": user_id})  # every update whose sender is not remembered
+        return user_from_row(rows[0]) if rows else None
 
     async def user_names(self, user_ids: Collection[int]) -> dict[int, str]:
         if not user_ids:
