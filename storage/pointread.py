@@ -2,12 +2,13 @@
 
 Through SQLAlchemy's async adapter a read on SQLite costs nine trips between the event loop and
 the driver's thread (BEGIN, cursor, execute, fetch, close, COMMIT, the pool's reset), each about
-0.1 ms on a small machine, while an indexed lookup itself takes a few microseconds. The stock
-card is the bot's most frequent question, so its statement runs here instead: compiled once,
-sent with `execute_fetchall` on a dedicated read-only connection in autocommit mode (a single
-SELECT is its own snapshot), and its columns converted by the same SQLAlchemy types. Only for
-one statement that needs no snapshot shared with another; PostgreSQL (asyncpg has no thread)
-and in-memory SQLite go through the normal read engine.
+0.1 ms on a small machine, while an indexed lookup itself takes a few microseconds. The reads
+made for nearly every update (the stock card, the sender's registration, their dialogue state)
+run here instead: compiled once, sent with `execute_fetchall` on a dedicated read-only
+connection in autocommit mode (a single SELECT is its own snapshot), and their columns
+converted by the same SQLAlchemy types. Only for one statement that needs no snapshot shared
+with another (ADR 0009). PostgreSQL (asyncpg has no thread) and in-memory SQLite go through the
+read engine.
 """
 
 from __future__ import annotations
