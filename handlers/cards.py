@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from aiogram.enums import ButtonStyle
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.callbacks import OrderAction
@@ -28,6 +29,16 @@ def viewer_in(message: Message, actor: User) -> User | None:
     """Whose buttons a card shows: the person's in a private chat; in a group, the order's
     (anyone may press, and each press is checked against the presser's own roles)."""
     return actor if message.chat.type == "private" else None
+
+
+async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit a message in place. A double tap redraws what is already there, which Telegram
+    refuses (400 "message is not modified"); the message is right as it is then."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "message is not modified" not in exc.message:
+            raise
 
 
 @dataclass(frozen=True, slots=True)

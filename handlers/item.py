@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -31,6 +30,7 @@ from domain.readmodels import ItemCard
 from domain.services.bus import Bus
 from handlers import wizard
 from handlers.admin_forms import item_change, item_value, parse_item_set, parse_new_item
+from handlers.cards import redraw
 from handlers.forms import tokens
 from notifications.formats import qty
 from notifications.i18n import t
@@ -154,32 +154,13 @@ NEW_ITEM = wizard.Flow(
     ),
     build=_build,
     show=_created,
+    line=lambda rest, actor_id, idem: c.CreateItem(actor_id=actor_id, idempotency_key=idem, **parse_new_item(rest)),
 )
 
 
 def router() -> Router:
     r = Router(name="item")
     wizard.attach(r, NEW_ITEM)
-
-    @r.message(Command("item", magic=F.args.regexp(r"(?i)^\s*new(\s|$)")))
-    async def new(
-        message: Message,
-        command: CommandObject,
-        state: FSMContext,
-        actor: User,
-        lang: str,
-        bus: Bus,
-        reads: Reads,
-        render: Renderer,
-        idem: str,
-    ) -> None:
-        rest = (command.args or "").strip()[3:].strip()
-        if not rest:
-            await wizard.start(message, state, NEW_ITEM, actor, lang, render)
-            return
-        actor.require(MASTER_DATA, "create_item")
-        item = await bus.handle(c.CreateItem(actor_id=actor.id, idempotency_key=idem, **parse_new_item(rest)))
-        await _created(message, item, actor, lang, reads, render)
 
     @r.message(Command("item"))
     async def item(
@@ -251,11 +232,6 @@ def router() -> Router:
             await query.message.answer(render.text(lang, "admin.item.outdated", sku=sku))
         card = await reads.item_card(sku)
         if card is not None:
-            text, markup = item_card(card, actor, lang, render)
-            try:
-                await query.message.edit_text(text, reply_markup=markup)
-            except TelegramBadRequest as exc:  # the card already shows this
-                if "message is not modified" not in exc.message:
-                    raise
+            await redraw(query.message, *item_card(card, actor, lang, render))
 
     return r

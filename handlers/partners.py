@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
@@ -89,6 +88,13 @@ def _build(kind: str) -> Callable[[dict[str, str], int, str], c.Command]:
     return build
 
 
+def _line(kind: str) -> Callable[[str, int, str], c.Command]:
+    def line(rest: str, actor_id: int, idem: str) -> c.Command:
+        return c.CreatePartner(actor_id=actor_id, kind=kind, idempotency_key=idem, **parse_new_partner(rest, kind))
+
+    return line
+
+
 async def created(target: Message, partner: Supplier | Customer, actor: User, lang: str, reads: Reads, render: Renderer) -> None:
     kind = "supplier" if isinstance(partner, Supplier) else "customer"
     await target.answer(render.text(lang, "admin.partner.created", code=partner.code))
@@ -100,7 +106,7 @@ def _flow(kind: str, states: type[StatesGroup]) -> wizard.Flow:
     if kind == "supplier":
         steps.append(wizard.Step("lead_time_days", _lead, skip="0"))
     steps += [wizard.Step("phone", _contact("phone"), skip=""), wizard.Step("email", _contact("email"), skip="")]
-    return wizard.Flow(kind, MASTER_DATA, f"create_{kind}", states, tuple(steps), _build(kind), created)
+    return wizard.Flow(kind, MASTER_DATA, f"create_{kind}", states, tuple(steps), _build(kind), created, _line(kind))
 
 
 SUPPLIER = _flow("supplier", NewSupplier)
@@ -110,27 +116,6 @@ CUSTOMER = _flow("customer", NewCustomer)
 def router(f: wizard.Flow) -> Router:
     r = Router(name=f.what)
     wizard.attach(r, f)
-
-    @r.message(Command(f.what, magic=F.args.regexp(r"(?i)^\s*new(\s|$)")))
-    async def new(
-        message: Message,
-        command: CommandObject,
-        state: FSMContext,
-        actor: User,
-        lang: str,
-        bus: Bus,
-        reads: Reads,
-        render: Renderer,
-        idem: str,
-    ) -> None:
-        rest = (command.args or "").strip()[3:].strip()
-        if not rest:
-            await wizard.start(message, state, f, actor, lang, render)
-            return
-        actor.require(f.roles, f.action)
-        values = parse_new_partner(rest, f.what)
-        partner = await bus.handle(c.CreatePartner(actor_id=actor.id, kind=f.what, idempotency_key=idem, **values))
-        await created(message, partner, actor, lang, reads, render)
 
     @r.message(Command(f.what))
     async def switch(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -72,10 +71,6 @@ def router() -> Router:
         if not isinstance(query.message, Message) or callback_data.scope not in scopes:
             return  # not a button we drew
         shown = await lists.show(callback_data.what, callback_data.scope, actor, max(callback_data.page, 0), lang, reads, render)
-        try:
-            await query.message.edit_text(shown.text, reply_markup=shown.markup)
-        except TelegramBadRequest as exc:  # a double tap on ◀ ▶ draws the page that is already there
-            if "message is not modified" not in exc.message:
-                raise
+        await cards.redraw(query.message, shown.text, shown.markup)
 
     return r

@@ -10,7 +10,6 @@ nothing for anyone and leaves the panel as it is (they are told to open their ow
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -19,6 +18,7 @@ from bot.callbacks import SettingsAct
 from domain.alerts import PERSONAL_KINDS as KINDS
 from domain.master import LANGUAGES, User
 from domain.ports import Preferences
+from handlers.cards import redraw
 from handlers.users import Forgets
 from notifications.i18n import t
 from notifications.render import Renderer
@@ -78,11 +78,6 @@ def router() -> Router:
             lang = value
         else:
             await preferences.set_muted(actor.id, value, act == "mute")
-        text, markup = await panel(actor, lang, preferences, render)
-        try:
-            await query.message.edit_text(text, reply_markup=markup)
-        except TelegramBadRequest as exc:  # a double tap: the panel already shows this
-            if "message is not modified" not in exc.message:
-                raise
+        await redraw(query.message, *await panel(actor, lang, preferences, render))
 
     return r

@@ -28,11 +28,10 @@ def router() -> Router:
         await message.answer(render.render("help.html", lang, commands=COMMANDS))
 
     @r.message(Command("cancel"), StateFilter("*"))
-    async def cancel(message: Message, state: FSMContext, lang: str, render: Renderer) -> None:
-        had = await state.get_state()
+    async def cancel(message: Message, state: FSMContext, raw_state: str | None, lang: str, render: Renderer) -> None:
         await state.clear()
         await message.answer(
-            render.text(lang, "dialog.cancelled" if had else "dialog.nothing"), reply_markup=ReplyKeyboardRemove()
+            render.text(lang, "dialog.cancelled" if raw_state else "dialog.nothing"), reply_markup=ReplyKeyboardRemove()
         )
 
     return r

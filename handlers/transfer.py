@@ -306,9 +306,9 @@ def router() -> Router:
         await message.answer(render.render("transfer/send_file.html", lang, kind=kind or ""))
 
     @r.message(StateFilter(ImportFlow), F.text, ~F.text.startswith("/"), F.via_bot.is_(None))
-    async def words(message: Message, lang: str, render: Renderer, state: FSMContext) -> None:
+    async def words(message: Message, lang: str, render: Renderer, state: FSMContext, raw_state: str | None) -> None:
         """Text while a file is awaited (it may name the kind) or while its report waits for a press."""
-        if await state.get_state() == ImportFlow.confirming.state:
+        if raw_state == ImportFlow.confirming.state:
             await message.answer(render.text(lang, "import.press"))
             return
         kind = _kind(message.text) or (await state.get_data()).get("kind")

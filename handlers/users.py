@@ -44,6 +44,7 @@ from domain.ports import Reads
 from domain.services.bus import Bus
 from handlers import wizard
 from handlers.admin_forms import parse_new_user, parse_role_changes, role_mask, roles_in, user_id
+from handlers.cards import redraw
 from handlers.forms import tokens
 from notifications.i18n import pick_language, t
 from notifications.render import Renderer
@@ -260,6 +261,7 @@ def router() -> Router:
         callback_data: UserAct,
         callback_answer: CallbackAnswer,
         state: FSMContext,
+        raw_state: str | None,
         actor: User,
         lang: str,
         **env: Any,
@@ -269,13 +271,13 @@ def router() -> Router:
         if not isinstance(query.message, Message):
             return
         mine = data.get("uid") == callback_data.uid and data.get("picker") == callback_data.was
-        if await state.get_state() != AddingUser.roles.state or not mine:
+        if raw_state != AddingUser.roles.state or not mine:
             # Another admin's picker, an older one of theirs, or one finished already: nothing to do, nothing to redraw.
             callback_answer.text = t(lang, "admin.user.picker_gone")
             return
         if callback_data.act == "pick":
             text, markup = picker(callback_data.uid, data["name"], callback_data.roles, callback_data.was, lang, render)
-            await query.message.edit_text(text, reply_markup=markup)
+            await redraw(query.message, text, markup)
             return
         if callback_data.act == "reg":  # refused (no role ticked, say): the picker stays for another try
             roles = tuple(r.value for r in roles_in(callback_data.roles))
@@ -310,7 +312,7 @@ def router() -> Router:
         else:  # someone changed this person since the card was drawn: show them as they are now
             await query.message.answer(render.text(lang, "admin.user.changed", name=target.name))
         text, markup = user_card(target, lang, render)
-        await query.message.edit_text(text, reply_markup=markup)
+        await redraw(query.message, text, markup)
 
     @r.callback_query(UserAct.filter(F.act == "card"))
     async def open_card(
@@ -326,11 +328,6 @@ def router() -> Router:
     async def page(query: CallbackQuery, callback_data: UserPage, actor: User, lang: str, reads: Reads, render: Renderer) -> None:
         actor.require(ADMINISTRATION, "manage_users")
         if isinstance(query.message, Message):
-            text, markup = await user_list(callback_data.page, lang, reads, render)
-            try:
-                await query.message.edit_text(text, reply_markup=markup)
-            except TelegramBadRequest as exc:  # a double tap draws the page that is already there
-                if "message is not modified" not in exc.message:
-                    raise
+            await redraw(query.message, *await user_list(callback_data.page, lang, reads, render))
 
     return r

@@ -1,7 +1,8 @@
-"""Guided creation of master data (/item new, /supplier new, /customer new): one question per
-step, each answer checked before the next question, then a review with Create and Cancel
-buttons. Nothing is created before Create; /cancel leaves at any point. The answers live in the
-dialogue state (SQL-backed), so a restart in the middle loses nothing.
+"""Creation of master data (/item new, /supplier new, /customer new): all fields on the command
+line at once, or guided: one question per step, each answer checked before the next question,
+then a review with Create and Cancel buttons. Guided, nothing is created before Create; /cancel
+leaves at any point. The answers live in the dialogue state (SQL-backed), so a restart in the
+middle loses nothing.
 
 The review's buttons carry a random token that the dialogue keeps too: a press acts only on the
 presser's own open review, the one it was drawn under. Anyone else's press (a colleague in a
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import StateFilter
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -53,9 +54,10 @@ class Flow:
     steps: tuple[Step, ...]
     build: Callable[[dict[str, str], int, str], c.Command]  # answers, actor id, idempotency key
     show: Shown  # what was created, shown after Create
+    line: Callable[[str, int, str], c.Command]  # `/<what> new <fields…>`: the fields, actor id, idempotency key
 
 
-async def start(message: Message, state: FSMContext, f: Flow, actor: User, lang: str, render: Renderer) -> None:
+async def _start(message: Message, state: FSMContext, f: Flow, actor: User, lang: str, render: Renderer) -> None:
     actor.require(f.roles, f.action)
     await state.clear()
     await state.set_state(f.states.step)  # type: ignore[attr-defined]
@@ -84,8 +86,29 @@ def _review(f: Flow, values: dict[str, str], lang: str, render: Renderer, token:
 
 
 def attach(r: Router, f: Flow) -> None:
-    """The answer, review and button handlers of one flow, on the router of its command."""
+    """`/<what> new` and the answer, review and button handlers of one flow, on the router of its
+    command (before the command's other handlers, so that `new` is not taken for a code)."""
     states: Any = f.states
+
+    @r.message(Command(f.what, magic=F.args.regexp(r"(?i)^\s*new(\s|$)")))
+    async def new(
+        message: Message,
+        command: CommandObject,
+        state: FSMContext,
+        actor: User,
+        lang: str,
+        bus: Bus,
+        reads: Reads,
+        render: Renderer,
+        idem: str,
+    ) -> None:
+        rest = (command.args or "").strip()[3:].strip()
+        if not rest:
+            await _start(message, state, f, actor, lang, render)
+            return
+        actor.require(f.roles, f.action)
+        created = await bus.handle(f.line(rest, actor.id, idem))
+        await f.show(message, created, actor, lang, reads, render)
 
     @r.message(StateFilter(states.step), TEXT)
     async def answer(message: Message, state: FSMContext, lang: str, reads: Reads, render: Renderer) -> None:
@@ -119,6 +142,7 @@ def attach(r: Router, f: Flow) -> None:
         callback_data: WizardStep,
         callback_answer: CallbackAnswer,
         state: FSMContext,
+        raw_state: str | None,
         actor: User,
         lang: str,
         bus: Bus,
@@ -129,7 +153,7 @@ def attach(r: Router, f: Flow) -> None:
         if not isinstance(query.message, Message):
             return
         data = await state.get_data()
-        if await state.get_state() != states.review.state or data.get("review") != callback_data.n:
+        if raw_state != states.review.state or data.get("review") != callback_data.n:
             # Someone else's review, an older one of theirs, or one created, cancelled or timed out already.
             callback_answer.text = t(lang, "wizard.gone")
             return

@@ -216,6 +216,19 @@ async def test_a_card_drawn_before_another_change_is_redrawn_not_applied(chat: C
     assert "☑ sales" in [label for label, _ in second.buttons()]
 
 
+async def test_a_double_tap_on_a_role_applies_once_and_leaves_the_card_as_it_is(chat: ChatHarness, world: World) -> None:
+    [card] = await chat.say(ADMIN, "/users 1004")
+    tap = next(d for label, d in card.buttons() if "sales" in label)
+    await chat.press_data(ADMIN, card, tap)
+    drawn = (card.text, card.buttons())
+
+    again = await chat.press_data(ADMIN, card, tap)  # the same button, pressed before the redraw arrived
+
+    assert (await person(world, BUYER)).roles == "buyer,sales"
+    assert texts(again) == t("en", "admin.user.changed", name="Bo")
+    assert (card.text, card.buttons()) == drawn
+
+
 async def test_one_line_roles_off_and_on(chat: ChatHarness, world: World, lang: str) -> None:
     await chat.say(ADMIN, "/users roles 1004 +sales -buyer +viewer", lang)
     assert (await person(world, BUYER)).roles == "sales,viewer"
