@@ -50,18 +50,13 @@ def route_deps(app: App) -> RouteDeps:
 
     company = app.settings.company
 
-    async def digest(day: date, lang: str) -> list[OutMessage]:
-        return (await digests(day, [lang]))[lang]
-
     async def digests(day: date, langs: Sequence[str]) -> dict[str, list[OutMessage]]:
         # Read once for every language the digest channels speak, then render each.
         return await compose_digests(
             app.db, day, langs, tz=zone, currency=company.currency, now=app.bus.env.clock.now(), company=company.name
         )
 
-    return RouteDeps(
-        render=render, draw_card=draw_card, compose_digest=digest, compose_digests=digests, language=company.language
-    )
+    return RouteDeps(render=render, draw_card=draw_card, compose_digests=digests, language=company.language)
 
 
 async def route_loop(app: App, deps: RouteDeps, stop: asyncio.Event, routed: asyncio.Event) -> None:

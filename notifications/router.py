@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.alerts import AlertKind, Audience, audience
@@ -39,6 +39,7 @@ from notifications.render import TEXT_LIMIT, Renderer, visible_length
 from storage.database import Database
 from storage.deliveries import NewDelivery, enqueue
 from storage.tables import alert_bindings, alert_mutes, chat_targets, outbox, po_decisions, purchase_orders, users
+from storage.targets import refuses
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger("caixiao.routing")
@@ -47,25 +48,22 @@ LOW_STOCK_EVENT = "StockFellBelowReorderPoint"
 RETRY_AFTER = timedelta(minutes=1)  # doubled per failed try
 
 DrawCard = Callable[[str, str, int | None, str], Awaitable[OutMessage]]
-ComposeDigest = Callable[[date, str], Awaitable[list[OutMessage]]]
 ComposeDigests = Callable[[date, Sequence[str]], Awaitable[Mapping[str, Sequence[OutMessage]]]]
 
 
 @dataclass(frozen=True, slots=True)
 class RouteDeps:
     """`draw_card(kind, ref, viewer_id, lang)`: the card of a PO ("p") or SO ("s") as that
-    viewer sees it (None: a group's copy, no buttons); `compose_digest(day, lang)`: the daily
-    digest's messages; `compose_digests(day, langs)`, when given, is used instead: the digest
-    read once and rendered in each language (notifications.digest.compose_digests). Both are
-    called outside any write transaction. `language`: the company's, for bound chats that never
+    viewer sees it (None: a group's copy, no buttons); `compose_digests(day, langs)`: the daily
+    digest's messages in each language, read once (notifications.digest.compose_digests). Both
+    are called outside any write transaction. `language`: the company's, for bound chats that never
     said otherwise."""
 
     render: Renderer
     draw_card: DrawCard
-    compose_digest: ComposeDigest
+    compose_digests: ComposeDigests
     language: str = "zh"
     max_attempts: int = 5
-    compose_digests: ComposeDigests | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,26 +218,24 @@ async def _po_facts(conn: AsyncConnection, number: str) -> dict[str, Any]:
 async def _targets(conn: AsyncConnection, who: Audience, language: str) -> list[Target]:
     """Bound chats and topics, then the people concerned; each chat or topic once."""
     found: dict[tuple[int, int], Target] = {}
-    ct = chat_targets.c
-    inactive = set((await conn.scalars(select(ct.chat_id).where(ct.active.is_(False)))).all())
     if who.groups:
-        b = alert_bindings.c
+        b, ct = alert_bindings.c, chat_targets.c
+        kinds = [who.kind.value, AlertKind.ESCALATION.value] if who.escalated else [who.kind.value]
         query = (
             select(b.chat_id, b.thread_id, ct.language)
             .outerjoin(chat_targets, ct.chat_id == b.chat_id)
-            .where(b.kind.in_([who.kind.value, AlertKind.ESCALATION.value] if who.escalated else [who.kind.value]))
+            .where(b.kind.in_(kinds), ~refuses(b.chat_id))
             .order_by(b.chat_id, b.thread_id)
         )
         for r in (await conn.execute(query)).all():
-            if r.chat_id not in inactive:
-                found[(r.chat_id, r.thread_id)] = Target(r.chat_id, r.thread_id, r.language or language)
+            found[(r.chat_id, r.thread_id)] = Target(r.chat_id, r.thread_id, r.language or language)
     if who.roles or who.users:
         u, m = users.c, alert_mutes.c
-        muted = set((await conn.scalars(select(m.user_id).where(m.kind == who.kind.value))).all())
-        for r in (await conn.execute(select(u.id, u.roles, u.language).where(u.active.is_(True)).order_by(u.id))).all():
+        muted = exists().where(m.user_id == u.id, m.kind == who.kind.value)
+        query = select(u.id, u.roles, u.language).where(u.active.is_(True), ~muted, ~refuses(u.id)).order_by(u.id)
+        for r in (await conn.execute(query)).all():
             roles = {Role(n) for n in r.roles.split(",") if n}
-            wanted = r.id in who.users or bool(roles & who.roles)
-            if wanted and r.id not in who.exclude and r.id not in muted and r.id not in inactive:
+            if (r.id in who.users or roles & who.roles) and r.id not in who.exclude:
                 found.setdefault((r.id, 0), Target(r.id, 0, r.language, viewer_id=r.id))
     return list(found.values())
 
@@ -285,11 +281,8 @@ async def _one(deps: RouteDeps, plan: _OnePlan) -> list[NewDelivery]:
     if kind == AlertKind.DAILY_DIGEST and plan.targets:
         day = date.fromisoformat(str(payload["day"]))
         langs = sorted({t.lang for t in plan.targets})
-        if deps.compose_digests is not None:
-            composed = await deps.compose_digests(day, langs)
-            drawn = {(None, lang): list(composed[lang]) for lang in langs}
-        else:
-            drawn = {(None, lang): list(await deps.compose_digest(day, lang)) for lang in langs}
+        composed = await deps.compose_digests(day, langs)
+        drawn = {(None, lang): list(composed[lang]) for lang in langs}
     out: list[NewDelivery] = []
     for target in plan.targets:
         # Groups share one drawing per language; a person's card has their own buttons.
@@ -324,8 +317,6 @@ async def _draw(
             if card.photo is None and visible_length(joined) <= TEXT_LIMIT:
                 return [replace(card, text=joined)]
             return [OutMessage(note), card]
-        case AlertKind.DAILY_DIGEST:  # pragma: no cover - drawn once per language in _one
-            return list(await deps.compose_digest(date.fromisoformat(str(payload["day"])), lang))
     actor = payload.get("actor_id")
     who = names.get(actor) if isinstance(actor, int) else None
     text = deps.render.render(f"alerts/{kind.value}.html", lang, event=event, e=payload, who=who)

@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import and_, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.alerts import KINDS, ChatPlace
 from storage.database import Database
 from storage.tables import alert_bindings, chat_targets
 from storage.uow import SqlUnitOfWork
-from storage.upsert import insert_ignore
+from storage.upsert import dialect_insert, insert_ignore
 
 
 def _in_kind_order(kinds: Iterable[str]) -> list[str]:
@@ -31,8 +30,7 @@ async def register_target(conn: AsyncConnection, place: ChatPlace, lang: str, at
         "inactive_reason": None,
         "updated_at": at,
     }
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = module.insert(chat_targets).values(chat_id=place.chat_id, **values)
+    stmt = dialect_insert(conn, chat_targets).values(chat_id=place.chat_id, **values)
     await conn.execute(stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values))
 
 

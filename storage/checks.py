@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.sales import OPEN_OUTBOUND
+from storage.statuses import OPEN_SO
 from storage.tables import items, sales_orders, so_lines, stock_balances, stock_moves, warehouses
 
 
@@ -29,7 +29,7 @@ async def ledger_drift(conn: AsyncConnection) -> list[Drift]:
     reserved = (
         select(ln.item_id, so.warehouse_id, func.sum(ln.reserved_qty).label("total"))
         .join(sales_orders, so.id == ln.so_id)
-        .where(so.status.in_([s.value for s in OPEN_OUTBOUND]))
+        .where(so.status.in_(OPEN_SO))
         .group_by(ln.item_id, so.warehouse_id)
         .subquery()
     )

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.database import Database
 from storage.tables import alert_bindings, card_copies, chat_targets, deliveries, users
+from storage.targets import refuses
 from storage.uow import SqlUnitOfWork
 from storage.upsert import insert_ignore
 
@@ -334,12 +335,10 @@ async def deactivate_target(db: Database, chat_id: int, reason: str, now: dateti
 
 async def _tell_admins(conn: AsyncConnection, chat_id: int, title: str | None, notice: NoticeRenderer, now: datetime) -> None:
     """Queue one notice to each active admin who can still be reached (not `chat_id` itself)."""
-    t = chat_targets.c
-    unreachable = exists().where(t.chat_id == users.c.id, t.active.is_(False))
     admins = (
         await conn.execute(
             select(users.c.id, users.c.language)
-            .where(users.c.active.is_(True), _admin(), users.c.id != chat_id, ~unreachable)
+            .where(users.c.active.is_(True), _admin(), users.c.id != chat_id, ~refuses(users.c.id))
             .order_by(users.c.id)
         )
     ).all()

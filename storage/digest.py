@@ -36,12 +36,13 @@ from domain.digest import (
     cycle_time,
     on_time,
 )
-from domain.master import Item
-from domain.purchasing import OPEN_INBOUND, POStatus
-from domain.sales import OPEN_OUTBOUND, SOStatus
-from domain.stock import MoveKind, suggested_order_qty
+from domain.purchasing import POStatus
+from domain.sales import SOStatus
+from domain.stock import MoveKind
 from domain.values import line_total, round_money
 from storage import views
+from storage.statuses import OPEN_PO, OPEN_SO
+from storage.stock import available
 from storage.tables import (
     customers,
     items,
@@ -59,8 +60,6 @@ from storage.types import Qty
 ZERO = Decimal(0)
 SHOWN = 30  # rows per list section; the rest is counted ("… and N more")
 _IN_CHUNK = 5_000  # ids per IN (...) list: well under SQLite's and asyncpg's bind parameter limits
-_OPEN_IN = sorted(s.value for s in OPEN_INBOUND)
-_OPEN_OUT = sorted(s.value for s in OPEN_OUTBOUND)
 # POs that went through an approval (and so had an expected date to keep).
 _APPROVED_ONCE = sorted(s.value for s in (POStatus.APPROVED, POStatus.PARTIAL, POStatus.RECEIVED, POStatus.CLOSED))
 _SO_SOLD = sorted(s.value for s in (SOStatus.CONFIRMED, SOStatus.PARTIAL, SOStatus.SHIPPED))
@@ -207,9 +206,9 @@ async def _pending(conn: AsyncConnection, now: datetime, shown: int) -> tuple[Li
 
 async def _overdue(conn: AsyncConnection, day: date, shown: int, *, inbound: bool) -> Listing[Any]:
     order, lines, fk, due, done, states = (
-        (purchase_orders, po_lines, "po_id", "expected_date", "received_qty", _OPEN_IN)
+        (purchase_orders, po_lines, "po_id", "expected_date", "received_qty", OPEN_PO)
         if inbound
-        else (sales_orders, so_lines, "so_id", "promised_date", "shipped_qty", _OPEN_OUT)
+        else (sales_orders, so_lines, "so_id", "promised_date", "shipped_qty", OPEN_SO)
     )
     o, ln = order.c, lines.c
     still_open = select(ln[fk]).where(ln[fk] == o.id, ln.qty > ln[done]).exists()
@@ -224,40 +223,11 @@ async def _overdue(conn: AsyncConnection, day: date, shown: int, *, inbound: boo
 async def low_stock_by_cover(conn: AsyncConnection, now: datetime) -> list[CriticalItem]:
     """Every active item whose projected quantity is below its reorder point, with what it
     shipped over the window (for its days of cover), most critical first."""
-    i, b = items.c, stock_balances.c
-    available = select(func.sum(b.on_hand - b.reserved)).where(b.item_id == i.id).correlate(items).scalar_subquery()
-    inbound = views.inbound_by_item()
-    avail = func.coalesce(available, 0)
-    projected = avail + func.coalesce(inbound.c.inbound, 0)
-    query = (
-        select(
-            i.id,
-            i.sku,
-            i.name,
-            i.unit,
-            i.reorder_point,
-            i.reorder_qty,
-            i.max_qty,
-            i.pack_size,
-            suppliers.c.code.label("supplier"),
-            _qty(avail).label("available"),
-            _qty(projected).label("projected"),
-        )  # fmt: skip
-        .select_from(items)
-        .outerjoin(inbound, inbound.c.item_id == i.id)
-        .outerjoin(suppliers, suppliers.c.id == i.default_supplier_id)
-        .where(i.active.is_(True), i.reorder_point > 0, projected < i.reorder_point)
-    )
-    rows = (await conn.execute(query)).all()
+    rows = (await conn.execute(views.low_stock_query())).all()
     shipped = await _shipped(conn, [r.id for r in rows], now)
     out = []
     for r in rows:
-        item = Item(
-            r.sku, r.name, r.unit,
-            reorder_point=r.reorder_point, reorder_qty=r.reorder_qty, max_qty=r.max_qty, pack_size=r.pack_size, id=r.id,
-        )  # fmt: skip
-        suggested = suggested_order_qty(item, r.projected)
-        demand = shipped.get(r.id, ZERO)
+        suggested, demand = views.suggested(r), shipped.get(r.id, ZERO)
         out.append(
             CriticalItem(r.id, r.sku, r.name, r.unit, r.available, r.projected, r.reorder_point, suggested, r.supplier, demand)
         )
@@ -287,11 +257,8 @@ async def _shipped(conn: AsyncConnection, item_ids: list[int], now: datetime) ->
 
 
 async def stock_outs(conn: AsyncConnection) -> int:
-    i, b = items.c, stock_balances.c
-    available = select(func.sum(b.on_hand - b.reserved)).where(b.item_id == i.id).correlate(items).scalar_subquery()
-    query = (
-        select(func.count()).select_from(items).where(i.active.is_(True), i.reorder_point > 0, func.coalesce(available, 0) <= 0)
-    )
+    i = items.c
+    query = select(func.count()).select_from(items).where(i.active.is_(True), i.reorder_point > 0, available() <= 0)
     return int(await conn.scalar(query) or 0)
 
 
@@ -314,14 +281,14 @@ async def _po_counts(conn: AsyncConnection, overdue: int) -> OrderCounts:
     p = purchase_orders.c
     rows = (await conn.execute(select(p.status, func.count()).group_by(p.status))).all()
     by = {r[0]: int(r[1]) for r in rows}
-    return OrderCounts(sum(by.get(s, 0) for s in _OPEN_IN), by.get(POStatus.PENDING.value, 0), overdue)
+    return OrderCounts(sum(by.get(s, 0) for s in OPEN_PO), by.get(POStatus.PENDING.value, 0), overdue)
 
 
 async def _so_counts(conn: AsyncConnection, overdue: int) -> OrderCounts:
     s = sales_orders.c
     rows = (await conn.execute(select(s.status, func.count()).group_by(s.status))).all()
     by = {r[0]: int(r[1]) for r in rows}
-    return OrderCounts(sum(by.get(x, 0) for x in _OPEN_OUT), by.get(SOStatus.DRAFT.value, 0), overdue)
+    return OrderCounts(sum(by.get(x, 0) for x in OPEN_SO), by.get(SOStatus.DRAFT.value, 0), overdue)
 
 
 async def _submit_to_approve(conn: AsyncConnection, now: datetime) -> list[timedelta]:

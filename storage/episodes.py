@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, false, func, select, true, update
+from sqlalchemy import and_, bindparam, false, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import (
@@ -48,9 +48,9 @@ from domain.events import (
     StockAdjusted,
     StockFellBelowReorderPoint,
 )
-from domain.purchasing import OPEN_INBOUND
-from storage.stock import inbound_query
-from storage.tables import alert_episodes, items, po_lines, purchase_orders, stock_balances
+from storage.statuses import OPEN_PO
+from storage.stock import available, inbound_query, is_low
+from storage.tables import alert_episodes, items, po_lines, purchase_orders
 from storage.upsert import insert_ignore
 
 PREFIX = "low_stock:"
@@ -196,27 +196,19 @@ async def risen_items(conn: AsyncConnection, events: Sequence[Event]) -> set[int
         line, po = po_lines.c, purchase_orders.c
         for part in _slices(sorted(pos)):
             query = (
-                select(line.item_id)
-                .join(purchase_orders, po.id == line.po_id)
-                .where(po.number.in_(part), po.status.in_(_OPEN_INBOUND))
+                select(line.item_id).join(purchase_orders, po.id == line.po_id).where(po.number.in_(part), po.status.in_(OPEN_PO))
             )
             found |= set((await conn.scalars(query)).all())
     return found
 
 
 def _low_query() -> Any:
-    i, b = items.c, stock_balances.c
-    available = select(func.coalesce(func.sum(b.on_hand - b.reserved), 0)).where(b.item_id == i.id).scalar_subquery()
-    inbound = inbound_query(i.id).scalar_subquery()
-    return select(i.id).where(
-        i.id.in_(bindparam("ids", expanding=True)),
-        i.active.is_(True),
-        i.reorder_point > 0,
-        available + inbound < i.reorder_point,
-    )
+    i = items.c
+    # Per item, not storage.views' join to every open PO line: these are a few items.
+    projected = available() + inbound_query(i.id).scalar_subquery()
+    return select(i.id).where(i.id.in_(bindparam("ids", expanding=True)), is_low(projected))
 
 
-_OPEN_INBOUND = sorted(s.value for s in OPEN_INBOUND)
 _e = alert_episodes.c
 _OPEN_KEYS = select(_e.key).where(_e.open.is_(True), _e.key.startswith(PREFIX))
 _LOCK_KEYS = (

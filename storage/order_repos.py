@@ -15,7 +15,8 @@ from domain.errors import ConcurrencyConflict, NotFound
 from domain.events import Event
 from domain.master import Role
 from domain.purchasing import Decision, POLine, POStatus, PurchaseOrder
-from domain.sales import OPEN_OUTBOUND, SalesOrder, Shipment, SOLine, SOStatus
+from domain.sales import SalesOrder, Shipment, SOLine, SOStatus
+from storage.statuses import OPEN_SO
 from storage.tables import (
     customers,
     items,
@@ -332,7 +333,7 @@ def _waiting_query() -> Select[int, int, date | None, bool]:
         .where(
             ln.item_id.in_(bindparam("items", expanding=True)),
             s.warehouse_id == bindparam("warehouse"),
-            s.status.in_([st.value for st in OPEN_OUTBOUND]),
+            s.status.in_(OPEN_SO),
             ln.qty > ln.shipped_qty + ln.reserved_qty,
         )
         .distinct()

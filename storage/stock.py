@@ -7,14 +7,14 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Update, and_, bindparam, func, insert, select, tuple_, type_coerce, update
+from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, func, insert, select, tuple_, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.acts import Act
 from domain.errors import InsufficientStock, Shortage
-from domain.purchasing import OPEN_INBOUND
 from domain.stock import Balance, StockChange, StockPosition
-from storage.tables import po_lines, purchase_orders, stock_balances, stock_moves, warehouses
+from storage.statuses import OPEN_PO
+from storage.tables import items, po_lines, purchase_orders, stock_balances, stock_moves, warehouses
 from storage.types import Qty
 from storage.upsert import insert_ignore
 
@@ -114,9 +114,23 @@ def inbound_query(item_id: Any) -> Select[Decimal]:
         .where(
             line.item_id == item_id,
             line.qty > line.received_qty,
-            purchase_orders.c.status.in_([s.value for s in OPEN_INBOUND]),
+            purchase_orders.c.status.in_(OPEN_PO),
         )
     )
+
+
+def available() -> Any:
+    """On hand less reserved over every warehouse, 0 without balances, of the item of the
+    enclosing query on `items`."""
+    b = stock_balances.c
+    total = func.coalesce(func.sum(b.on_hand - b.reserved), 0)
+    return select(total).where(b.item_id == items.c.id).correlate(items).scalar_subquery()
+
+
+def is_low(projected: Any) -> ColumnElement[bool]:
+    """domain.stock.is_low in SQL, for the item of the enclosing query on `items`."""
+    i = items.c
+    return and_(i.active.is_(True), i.reorder_point > 0, projected < i.reorder_point)
 
 
 def _position_query() -> Select[Decimal, Decimal, Decimal]:

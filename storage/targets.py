@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, exists, update
 
 from storage.database import Database
 from storage.tables import chat_targets
 from storage.uow import SqlUnitOfWork
+
+
+def refuses(chat_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The chat blocked the bot or removed it; a chat it never heard from does not refuse."""
+    ct = chat_targets.c
+    # Its own chat_targets: the enclosing query may join that table too (routing does, for the language).
+    return exists().where(ct.chat_id == chat_id, ct.active.is_(False)).correlate_except(chat_targets)
 
 
 class SqlChatTargets:

@@ -1,4 +1,4 @@
-"""INSERT ... ON CONFLICT DO NOTHING for both dialects."""
+"""INSERT ... ON CONFLICT for both dialects."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-def insert_ignore(conn: AsyncConnection, table: Table, conflict: list[str]) -> Any:
+def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+    """The dialect's own INSERT: only it has `on_conflict_do_update` and `excluded`."""
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    return module.insert(table)
+
+
+def insert_ignore(conn: AsyncConnection, table: Table, conflict: list[str]) -> Any:
+    return dialect_insert(conn, table).on_conflict_do_nothing(index_elements=conflict)

@@ -20,7 +20,6 @@ from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, or_,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.master import Item
-from domain.purchasing import OPEN_INBOUND
 from domain.readmodels import (
     History,
     HistoryEntry,
@@ -32,11 +31,11 @@ from domain.readmodels import (
     StockCard,
     WarehouseStock,
 )
-from domain.sales import OPEN_OUTBOUND
 from domain.stock import suggested_order_qty
 from domain.values import line_total, round_money
 from storage.pointread import PointReader
-from storage.stock import inbound_query
+from storage.statuses import OPEN_PO, OPEN_SO
+from storage.stock import available, inbound_query, is_low
 from storage.tables import (
     audit_log,
     customers,
@@ -54,9 +53,6 @@ from storage.types import Qty
 
 ZERO = Decimal(0)
 
-_OPEN_INBOUND = sorted(s.value for s in OPEN_INBOUND)
-_OPEN_OUTBOUND = sorted(s.value for s in OPEN_OUTBOUND)
-
 
 def _qty(expr: Any) -> Any:
     return type_coerce(expr, Qty)
@@ -71,20 +67,20 @@ def inbound_by_item() -> Any:
     return (
         select(ln.item_id, func.sum(ln.qty - ln.received_qty).label("inbound"))
         .join(purchase_orders, p.id == ln.po_id)
-        .where(p.status.in_(_OPEN_INBOUND), ln.qty > ln.received_qty)
+        .where(p.status.in_(OPEN_PO), ln.qty > ln.received_qty)
         .group_by(ln.item_id)
         .subquery("inbound")
     )
 
 
-async def low_stock(conn: AsyncConnection, limit: int | None = None) -> list[LowStockLine]:
-    """Active items with a reorder point whose projected quantity (available over all
-    warehouses plus open PO quantity) is below it, by SKU, with a suggested order quantity."""
-    i, b = items.c, stock_balances.c
-    available = select(func.sum(b.on_hand - b.reserved)).where(b.item_id == i.id).correlate(items).scalar_subquery()
+def low_stock_query() -> Select[Any]:
+    """Every low item (storage.stock.is_low) with its available and projected quantities (the
+    latter counting open PO quantity), what `suggested` needs and its default supplier's code."""
+    i = items.c
     inbound = inbound_by_item()
-    projected = func.coalesce(available, 0) + func.coalesce(inbound.c.inbound, 0)
-    query = (
+    on_shelf = available()
+    projected = on_shelf + func.coalesce(inbound.c.inbound, 0)
+    return (
         select(
             i.id,
             i.sku,
@@ -95,30 +91,36 @@ async def low_stock(conn: AsyncConnection, limit: int | None = None) -> list[Low
             i.max_qty,
             i.pack_size,
             suppliers.c.code.label("supplier"),
+            _qty(on_shelf).label("available"),
             _qty(projected).label("projected"),
         )
         .select_from(items)
         .outerjoin(inbound, inbound.c.item_id == i.id)
         .outerjoin(suppliers, suppliers.c.id == i.default_supplier_id)
-        .where(i.active.is_(True), i.reorder_point > 0, projected < i.reorder_point)
-        .order_by(i.sku_key)
-        .limit(limit)
+        .where(is_low(projected))
     )
-    out = []
-    for r in (await conn.execute(query)).all():
-        item = Item(
-            r.sku,
-            r.name,
-            r.unit,
-            reorder_point=r.reorder_point,
-            reorder_qty=r.reorder_qty,
-            max_qty=r.max_qty,
-            pack_size=r.pack_size,
-            id=r.id,
-        )
-        suggested = suggested_order_qty(item, r.projected)
-        out.append(LowStockLine(r.id, r.sku, r.name, r.unit, r.projected, r.reorder_point, suggested, r.supplier))
-    return out
+
+
+def suggested(row: Any) -> Decimal:
+    """domain.stock.suggested_order_qty for a row of `low_stock_query`."""
+    item = Item(
+        row.sku,
+        row.name,
+        row.unit,
+        reorder_point=row.reorder_point,
+        reorder_qty=row.reorder_qty,
+        max_qty=row.max_qty,
+        pack_size=row.pack_size,
+        id=row.id,
+    )
+    return suggested_order_qty(item, row.projected)
+
+
+async def low_stock(conn: AsyncConnection, limit: int | None = None) -> list[LowStockLine]:
+    """Active items with a reorder point whose projected quantity (available over all
+    warehouses plus open PO quantity) is below it, by SKU, with a suggested order quantity."""
+    rows = (await conn.execute(low_stock_query().order_by(items.c.sku_key).limit(limit))).all()
+    return [LowStockLine(r.id, r.sku, r.name, r.unit, r.projected, r.reorder_point, suggested(r), r.supplier) for r in rows]
 
 
 def _stock_card_query() -> Any:
@@ -221,10 +223,8 @@ class _Flow:
     states: list[str]
 
 
-_INBOUND_FLOW = _Flow(
-    purchase_orders, po_lines, "po_id", suppliers, "supplier_id", "expected_date", "received_qty", _OPEN_INBOUND
-)
-_OUTBOUND_FLOW = _Flow(sales_orders, so_lines, "so_id", customers, "customer_id", "promised_date", "shipped_qty", _OPEN_OUTBOUND)
+_INBOUND_FLOW = _Flow(purchase_orders, po_lines, "po_id", suppliers, "supplier_id", "expected_date", "received_qty", OPEN_PO)
+_OUTBOUND_FLOW = _Flow(sales_orders, so_lines, "so_id", customers, "customer_id", "promised_date", "shipped_qty", OPEN_SO)
 
 
 async def _overdue(conn: AsyncConnection, flow: _Flow, today: date, limit: int | None) -> list[OverdueOrder]:

@@ -16,9 +16,7 @@ from pydantic._internal import _generics
 from bot.session import KeptResponseSession
 
 TOKEN = "123456:" + "S" * 35
-ANSWER = json.dumps(
-    {"ok": True, "result": {"message_id": 7, "date": 1, "chat": {"id": 5, "type": "private"}, "text": "hi"}}
-)
+ANSWER = json.dumps({"ok": True, "result": {"message_id": 7, "date": 1, "chat": {"id": 5, "type": "private"}, "text": "hi"}})
 
 
 def _builds_across_collections(

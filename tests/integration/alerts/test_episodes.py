@@ -136,7 +136,7 @@ async def no_card(*_: Any) -> OutMessage:
     raise AssertionError("low stock draws no card")
 
 
-async def no_digest(*_: Any) -> list[OutMessage]:
+async def no_digest(*_: Any) -> dict[str, list[OutMessage]]:
     raise AssertionError("no digest here")
 
 

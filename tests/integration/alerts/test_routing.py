@@ -44,11 +44,11 @@ class Drawing:
         buttons = {"inline_keyboard": [[{"text": "✅", "callback_data": f"po:ok:{ref}"}]]} if viewer else None
         return OutMessage(f"card {ref} for {viewer} in {lang}", markup=buttons, card=(kind, ref))
 
-    async def compose_digest(self, day: date, lang: str) -> list[OutMessage]:
-        return [OutMessage(f"digest {day} {lang}"), OutMessage("chart", photo=b"\x89PNG")]
+    async def compose_digests(self, day: date, langs: Sequence[str]) -> dict[str, list[OutMessage]]:
+        return {lang: [OutMessage(f"digest {day} {lang}"), OutMessage("chart", photo=b"\x89PNG")] for lang in langs}
 
     def deps(self) -> RouteDeps:
-        return RouteDeps(Renderer(ZoneInfo("Asia/Shanghai")), self.draw_card, self.compose_digest, language="zh")
+        return RouteDeps(Renderer(ZoneInfo("Asia/Shanghai")), self.draw_card, self.compose_digests, language="zh")
 
 
 async def bind(world: World, chat: int, kinds: list[str], lang: str, topic: int = 0) -> None:
@@ -305,10 +305,7 @@ class Blocking(Drawing):
     async def compose_digests(self, day: date, langs: Sequence[str]) -> dict[str, list[OutMessage]]:
         await self._write_meanwhile()
         self.digests.append((day, tuple(langs)))
-        return {lang: [OutMessage(f"digest {day} {lang}"), OutMessage("chart", photo=b"\x89PNG")] for lang in langs}
-
-    def deps(self) -> RouteDeps:
-        return replace(super().deps(), compose_digests=self.compose_digests)
+        return await super().compose_digests(day, langs)
 
 
 async def test_cards_and_the_digest_are_drawn_with_no_write_transaction_open_and_the_digest_once(world: World) -> None:
