@@ -13,7 +13,6 @@ read engine.
 
 from __future__ import annotations
 
-import asyncio
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,16 +27,18 @@ Row = Any  # a namedtuple with the statement's column names
 
 
 class Prepared:
-    """A Core SELECT compiled for one dialect, with how to order its parameters and read its rows."""
+    """A constant Core SELECT compiled for one dialect, with how to order its parameters and
+    read its rows. Built once per statement object: pass module-level statements only."""
 
-    def __init__(self, statement: Select[Any], dialect: Dialect, names: Sequence[str]) -> None:
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
         self.statement = statement
-        # The IN lists of these statements are constants: expanded once, not per call.
         compiled = statement.compile(dialect=dialect)
         for bind in compiled.binds.values():
             if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
                 raise ValueError(f"point reads pass values as given; {bind.key} ({bind.type}) needs converting")
-        expanded = compiled.construct_expanded_state(dict.fromkeys(names))
+        self.names = frozenset(bind.key for bind in compiled.binds.values() if bind.required)
+        # The IN lists of these statements are constants: expanded once, not per call.
+        expanded = compiled.construct_expanded_state(dict.fromkeys(self.names))
         self.sql = expanded.statement
         self.fixed = dict(expanded.parameters)
         self.order = tuple(expanded.positiontup or ())
@@ -49,6 +50,8 @@ class Prepared:
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """Values go to the driver as given: plain strings and numbers."""
+        if values.keys() != self.names:  # a missing one would silently bind NULL and find nothing
+            raise ValueError(f"point read needs exactly {sorted(self.names)}, got {sorted(values)}")
         merged = {**self.fixed, **values}
         return tuple(merged[name] for name in self.order)
 
@@ -58,7 +61,8 @@ class Prepared:
 
 
 class PointReader:
-    """Runs prepared statements on a dedicated SQLite connection; opened on first use."""
+    """Runs prepared statements on a dedicated SQLite connection, opened on first use. Once
+    closed it reads through the engine, so a late read during shutdown opens nothing new."""
 
     def __init__(self, engine: AsyncEngine, busy_timeout_ms: int) -> None:
         self.engine = engine
@@ -66,38 +70,51 @@ class PointReader:
         self.path = Path(database) if database and database != ":memory:" else None
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
-        self._opening = asyncio.Lock()
+        self._closed = False
         self._prepared: dict[int, Prepared] = {}
 
     @property
     def direct(self) -> bool:
-        return self.engine.dialect.name == "sqlite" and self.path is not None
+        return self.engine.dialect.name == "sqlite" and self.path is not None and not self._closed
 
-    def prepare(self, statement: Select[Any], names: Sequence[str]) -> Prepared:
+    def prepare(self, statement: Select[Any]) -> Prepared:
         prepared = self._prepared.get(id(statement))
         if prepared is None or prepared.statement is not statement:
-            prepared = self._prepared[id(statement)] = Prepared(statement, self.engine.dialect, names)
+            prepared = self._prepared[id(statement)] = Prepared(statement, self.engine.dialect)
         return prepared
 
     async def fetch(self, statement: Select[Any], values: Mapping[str, Any]) -> list[Row]:
-        if self.path is None or self.engine.dialect.name != "sqlite":
+        driver = self._conn
+        if driver is None and self.path is not None and self.direct:
+            driver = await self._open(self.path)
+        if driver is None:
             async with self.engine.connect() as conn:
                 return list((await conn.execute(statement, dict(values))).all())
-        prepared = self.prepare(statement, tuple(values))
-        driver = self._conn or await self._open(self.path)
+        prepared = self.prepare(statement)
         raw = await driver.execute_fetchall(prepared.sql, prepared.parameters(values))
         return prepared.rows(list(raw))
 
-    async def _open(self, path: Path) -> aiosqlite.Connection:
-        async with self._opening:
-            if self._conn is None:
-                conn = await aiosqlite.connect(path, isolation_level=None, timeout=self.busy_timeout_ms / 1000)
-                await conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
-                await conn.execute("PRAGMA query_only=ON")
-                self._conn = conn
-            return self._conn
+    async def _open(self, path: Path) -> aiosqlite.Connection | None:
+        # No lock shared across event loops: two first reads may both open; one connection stays.
+        conn = aiosqlite.connect(path, isolation_level=None, timeout=self.busy_timeout_ms / 1000)
+        # aiosqlite's worker thread is not a daemon: one left open would keep the process from
+        # exiting (SQLAlchemy's adapter makes its own threads daemons for the same reason).
+        conn._thread.daemon = True
+        try:
+            await conn
+            await conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+            await conn.execute("PRAGMA query_only=ON")
+        except BaseException:
+            await conn.close()
+            raise
+        if self._conn is not None or self._closed:  # another first read won, or shutdown began
+            await conn.close()
+        else:
+            self._conn = conn
+        return self._conn
 
     async def close(self) -> None:
+        self._closed = True
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()

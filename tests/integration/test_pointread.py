@@ -4,6 +4,8 @@ transaction says, sees every commit at once, and never waits for a writer."""
 from __future__ import annotations
 
 import asyncio
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, text
@@ -13,6 +15,8 @@ from storage import views
 from storage.database import Database
 from storage.tables import warehouses
 from tests.support import ADMIN, WAREHOUSE, World, q
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _both(db: Database, sku: str) -> tuple[object, object]:
@@ -67,3 +71,48 @@ async def test_on_sqlite_a_point_read_does_not_wait_for_a_writer_and_cannot_writ
         await conn.execute("DELETE FROM items")
     async with world.db.reading() as check:
         assert (await check.execute(select(warehouses.c.code))).scalars().all() == ["MAIN"]
+
+
+async def test_after_close_reads_go_through_the_engine_and_open_nothing(world: World) -> None:
+    await world.stock_in("B-2", 2)
+    await views.point_stock_card(world.db.points, "B-2")
+    await world.db.points.close()
+
+    card = await views.point_stock_card(world.db.points, "B-2")  # a late read during shutdown
+
+    assert card is not None and card.on_hand == q(2)
+    assert world.db.points._conn is None and not world.db.points.direct
+
+
+async def test_a_point_read_missing_a_parameter_is_refused_not_read_as_null(world: World) -> None:
+    if not world.db.points.direct:
+        pytest.skip("parameters are checked on the direct path; the engine raises its own error")
+    with pytest.raises(ValueError, match="exactly"):
+        await world.db.points.fetch(views._STOCK_CARD, {"sku": "A-1"})
+
+
+SCRIPT = """
+import asyncio, sys
+from storage.setup import open_database
+from storage import views
+
+async def main():
+    db = await open_database(sys.argv[1], admins=[(1, "admin")])
+    await views.point_stock_card(db.points, "A-1")
+    await db.write_engine.dispose()
+    await db.read_engine.dispose()  # the point reader is left open, as after a failed shutdown
+
+asyncio.run(main())
+"""
+
+
+async def test_a_reader_left_open_does_not_keep_the_process_alive(tmp_path: Path) -> None:
+    """aiosqlite's thread is not a daemon by default: the interpreter would wait for it forever."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'left-open.db'}"
+    child = await asyncio.create_subprocess_exec(sys.executable, "-c", SCRIPT, url, cwd=ROOT)
+    try:
+        assert await asyncio.wait_for(child.wait(), timeout=60) == 0
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
