@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, false, select, true, update
+from sqlalchemy import Select, String, and_, bindparam, cast, false, literal, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import (
@@ -114,10 +114,11 @@ async def settle(conn: AsyncConnection, events: Sequence[Event], now: datetime) 
     item is still low and that opens a new episode, stamped with the episode number; none when
     its episode was already open (that episode was announced) or the item is no longer low.
     """
-    risen = await risen_items(conn, events)
     last: dict[int, StockFellBelowReorderPoint] = {e.item_id: e for e in events if isinstance(e, StockFellBelowReorderPoint)}
-    if not last and risen is not None and not risen:
+    raised = _raised(events)
+    if not last and raised is not None and not await _may_close(conn, raised):
         return list(events)
+    risen = await _risen_ids(conn, raised)
     rows = await lock(conn, now, set(last) | (risen or set()), every_open=risen is None)
     low = await _low_now(conn, [i for i, row in rows.items() if row.open or i in last])
     await _close(conn, now, [i for i, row in rows.items() if row.open and i not in low])
@@ -131,6 +132,23 @@ async def settle(conn: AsyncConnection, events: Sequence[Event], now: datetime) 
         elif e is last[e.item_id] and e.item_id in opened:
             out.append(replace(e, episode=opened[e.item_id]))
     return out
+
+
+async def _may_close(conn: AsyncConnection, raised: tuple[list[str], list[str]]) -> bool:
+    """Whether a transaction that only raised these items (SKUs, POs) can have an episode to
+    close. On SQLite it is the only writer until it commits, so no episode can open meanwhile:
+    when none of them is open now (one statement), the locking step has nothing to do; that
+    step would cost four statements on every approval and receipt. PostgreSQL always takes it,
+    as it must wait for a concurrent opener."""
+    skus, pos = raised
+    if not skus and not pos:
+        return False
+    if conn.dialect.name != "sqlite" or len(skus) > SLICE or len(pos) > SLICE:
+        return True
+    ids = union_all(*_raised_queries(skus, pos)).subquery()
+    e = alert_episodes.c
+    keys = select(literal(PREFIX, String) + cast(ids.c.item_id, String))
+    return (await conn.execute(select(e.key).where(e.open.is_(True), e.key.in_(keys)).limit(1))).first() is not None
 
 
 async def sweep(conn: AsyncConnection, now: datetime, low_ids: Collection[int]) -> set[int]:
@@ -165,10 +183,17 @@ async def _open(conn: AsyncConnection, now: datetime, item_ids: Collection[int])
 
 async def risen_items(conn: AsyncConnection, events: Sequence[Event]) -> set[int] | None:
     """Items whose projected stock this transaction's events may have raised, or None for
-    "any item" (an import). Stock comes back by positive adjustments, released reservations and
-    receipts beyond the order; inbound by a PO that is open for receiving after the transaction
-    and was approved, changed (more on a line, a line added) or revised in it; an item edit may
-    lower its reorder point or deactivate it. Other changes cannot make an item stop being low."""
+    "any item" (an import)."""
+    return await _risen_ids(conn, _raised(events))
+
+
+def _raised(events: Sequence[Event]) -> tuple[list[str], list[str]] | None:
+    """The SKUs and PO numbers through which these events may have raised projected stock, or
+    None for "any item" (an import). Stock comes back by positive adjustments, released
+    reservations and receipts beyond the order; inbound by a PO that is open for receiving after
+    the transaction and was approved, changed (more on a line, a line added) or revised in it;
+    an item edit may lower its reorder point or deactivate it. Other changes cannot make an item
+    stop being low."""
     skus: set[str] = set()
     pos: set[str] = set()
     for ev in events:
@@ -185,19 +210,33 @@ async def risen_items(conn: AsyncConnection, events: Sequence[Event]) -> set[int
                 return None
             case MasterDataChanged() if ev.kind == "item":
                 skus.add(ev.ref)
-    found: set[int] = set()
-    if skus:
-        keys = sorted({s.strip().lower() for s in skus})
-        for part in _slices(keys):
-            found |= set((await conn.scalars(select(items.c.id).where(items.c.sku_key.in_(part)))).all())
+    return sorted({s.strip().lower() for s in skus}), sorted(pos)
+
+
+def _raised_queries(sku_keys: Sequence[str], pos: Sequence[str]) -> list[Select[int]]:
+    line, po = po_lines.c, purchase_orders.c
+    queries: list[Select[int]] = []
+    if sku_keys:
+        queries.append(select(items.c.id.label("item_id")).where(items.c.sku_key.in_(sku_keys)))
     if pos:
         # A PO counts as inbound only while approved or partially received (storage.stock):
         # a draft being edited, or one sent back to approval by a change, raises nothing.
-        line, po = po_lines.c, purchase_orders.c
-        for part in _slices(sorted(pos)):
-            query = (
-                select(line.item_id).join(purchase_orders, po.id == line.po_id).where(po.number.in_(part), po.status.in_(OPEN_PO))
-            )
+        queries.append(
+            select(line.item_id).join(purchase_orders, po.id == line.po_id).where(po.number.in_(pos), po.status.in_(OPEN_PO))
+        )
+    return queries
+
+
+async def _risen_ids(conn: AsyncConnection, raised: tuple[list[str], list[str]] | None) -> set[int] | None:
+    if raised is None:
+        return None
+    skus, pos = raised
+    found: set[int] = set()
+    for part in _slices(skus):
+        for query in _raised_queries(part, []):
+            found |= set((await conn.scalars(query)).all())
+    for part in _slices(pos):
+        for query in _raised_queries([], part):
             found |= set((await conn.scalars(query)).all())
     return found
 

@@ -110,17 +110,13 @@ class SqlPurchaseOrders:
         self._stored: dict[int, Stored] = {}
 
     async def get(self, ref: str | int) -> PurchaseOrder:
-        p = purchase_orders.c
-        query = (
-            select(purchase_orders, suppliers.c.code.label("supplier_code"))
-            .join(suppliers, suppliers.c.id == p.supplier_id)
-            .where(_ref_clause(purchase_orders, ref))
-        )
-        head = (await self.conn.execute(query.with_for_update(of=purchase_orders) if self.lock else query)).first()
-        if head is None:
+        by = "id" if isinstance(ref, int) else "number"
+        key = ref if isinstance(ref, int) else ref.strip().upper()
+        rows = (await self.conn.execute(_PO_WITH_LINES[(by, self.lock)], {"ref": key})).all()
+        if not rows:
             raise NotFound("po", ref)
-        h = head._mapping
-        lines = (await self.conn.execute(_PO_LINES, {"order": h["id"]})).all()
+        h = rows[0]._mapping
+        lines = [r for r in rows if r.line_id is not None]
         decisions = (await self.conn.execute(_PO_DECISIONS, {"order": h["id"]})).all()
         po = PurchaseOrder(
             id=h["id"],
@@ -133,7 +129,10 @@ class SqlPurchaseOrders:
             created_at=h["created_at"],
             expected_date=h["expected_date"],
             status=POStatus(h["status"]),
-            lines=[POLine(r.line_no, r.item_id, r.sku, r.qty, r.unit_price, r.received_qty, r.id) for r in lines],
+            lines=[
+                POLine(r.line_line_no, r.line_item_id, r.sku, r.line_qty, r.line_unit_price, r.line_received_qty, r.line_id)
+                for r in lines
+            ],
             decisions=[Decision(d.user_id, d.approve, d.at, d.round, d.reason, d.id) for d in decisions],
             approval_round=h["approval_round"],
             approvals_needed=h["approvals_needed"],
@@ -343,12 +342,29 @@ def _waiting_query() -> Select[int, int, date | None, bool]:
 
 _WAITING = _waiting_query()  # built once: receiving asks for every item it receives
 # Loading an order: built once, as every use case on an order starts here.
-_PO_LINES = (
-    select(po_lines, items.c.sku)
-    .join(items, items.c.id == po_lines.c.item_id)
-    .where(po_lines.c.po_id == bindparam("order"))
-    .order_by(po_lines.c.line_no)
-)
+
+
+def _po_with_lines(by: str, lock: bool) -> Select[Any]:
+    """The header with its lines in one statement (a row per line; one row with empty line
+    columns for an order without lines): every approval, receipt and edit starts here."""
+    p, ln = purchase_orders.c, po_lines.c
+    query = (
+        select(
+            purchase_orders,
+            suppliers.c.code.label("supplier_code"),
+            *(ln[name].label(f"line_{name}") for name in ("id", "line_no", "item_id", "qty", "unit_price", "received_qty")),
+            items.c.sku,
+        )
+        .join(suppliers, suppliers.c.id == p.supplier_id)
+        .outerjoin(po_lines, ln.po_id == p.id)
+        .outerjoin(items, items.c.id == ln.item_id)
+        .where(p[by] == bindparam("ref"))
+        .order_by(ln.line_no)
+    )
+    return query.with_for_update(of=purchase_orders) if lock else query
+
+
+_PO_WITH_LINES = {(by, lock): _po_with_lines(by, lock) for by in ("id", "number") for lock in (True, False)}
 _PO_DECISIONS = select(po_decisions).where(po_decisions.c.po_id == bindparam("order")).order_by(po_decisions.c.id)
 _SO_LINES = (
     select(so_lines, items.c.sku)
