@@ -112,7 +112,12 @@ class SqlPurchaseOrders:
     async def get(self, ref: str | int) -> PurchaseOrder:
         by = "id" if isinstance(ref, int) else "number"
         key = ref if isinstance(ref, int) else ref.strip().upper()
-        rows = (await self.conn.execute(_PO_WITH_LINES[(by, self.lock)], {"ref": key})).all()
+        if self.lock and self.conn.dialect.name != "sqlite":
+            # After waiting for a lock PostgreSQL re-reads only the locked row: the lines must be
+            # read by a statement that starts once the lock is held, or they may be a commit old.
+            # SQLite's writers take turns (BEGIN IMMEDIATE): one statement is enough there.
+            await self.conn.execute(_PO_LOCK[by], {"ref": key})
+        rows = (await self.conn.execute(_PO_WITH_LINES[by], {"ref": key})).all()
         if not rows:
             raise NotFound("po", ref)
         h = rows[0]._mapping
@@ -344,11 +349,11 @@ _WAITING = _waiting_query()  # built once: receiving asks for every item it rece
 # Loading an order: built once, as every use case on an order starts here.
 
 
-def _po_with_lines(by: str, lock: bool) -> Select[Any]:
+def _po_with_lines(by: str) -> Select[Any]:
     """The header with its lines in one statement (a row per line; one row with empty line
     columns for an order without lines): every approval, receipt and edit starts here."""
     p, ln = purchase_orders.c, po_lines.c
-    query = (
+    return (
         select(
             purchase_orders,
             suppliers.c.code.label("supplier_code"),
@@ -361,10 +366,12 @@ def _po_with_lines(by: str, lock: bool) -> Select[Any]:
         .where(p[by] == bindparam("ref"))
         .order_by(ln.line_no)
     )
-    return query.with_for_update(of=purchase_orders) if lock else query
 
 
-_PO_WITH_LINES = {(by, lock): _po_with_lines(by, lock) for by in ("id", "number") for lock in (True, False)}
+_PO_WITH_LINES = {by: _po_with_lines(by) for by in ("id", "number")}
+_PO_LOCK = {
+    by: select(purchase_orders.c.id).where(purchase_orders.c[by] == bindparam("ref")).with_for_update() for by in ("id", "number")
+}
 _PO_DECISIONS = select(po_decisions).where(po_decisions.c.po_id == bindparam("order")).order_by(po_decisions.c.id)
 _SO_LINES = (
     select(so_lines, items.c.sku)
