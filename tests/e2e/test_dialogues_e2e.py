@@ -35,6 +35,7 @@ async def test_edit_reject_revise_page_and_cancel(emu: Emulator, company: tuple[
         await people.settled()
 
         # The manager (Chinese) rejects: the bot asks for a reason with ForceReply, the reply decides.
+        await people.new_messages(MANAGER, 0, 1, timeout=20)  # the approval request, pushed to approvers
         approval = last_card(await people.say(MANAGER, "/approvals", expect=2))
         before = len(await people.client.transcript(MANAGER))
         await people.press(MANAGER, approval, "驳回")
@@ -46,7 +47,12 @@ async def test_edit_reject_revise_page_and_cancel(emu: Emulator, company: tuple[
         assert po.status.value == "rejected"
         assert "价格太高" in (await emu.client.message(BUYER, card.message_id)).content
 
-        # The buyer revises it back to a draft.
+        # The buyer is told (an alert on its own schedule: waited for, so it is not taken for the
+        # answer below) and revises the order back to a draft.
+        async def told() -> bool | None:
+            return any(f"{number} rejected by" in m.content for m in await emu.client.transcript(BUYER)) or None
+
+        await emu.client.wait_until(told, timeout=20, what="the buyer's rejection alert")
         [card_now] = await people.say(BUYER, f"/po {number}")
         await people.press(BUYER, card_now, "Revise")
         await people.settled()

@@ -29,6 +29,7 @@ async def test_buy_stock_sell_loop(mode: str, emu: Emulator, company: tuple[str,
         assert (await world.po("PO-2026-00001")).status.value == "pending_approval"
 
         # The manager (Chinese) sees it waiting and approves with one tap (green button).
+        await people.new_messages(MANAGER, 0, 1, timeout=20)  # the approval request, pushed to approvers
         replies = await people.say(MANAGER, "/approvals", expect=2)
         approval = last_card(replies)
         assert "采购单 PO-2026-00001" in approval.content
@@ -42,7 +43,10 @@ async def test_buy_stock_sell_loop(mode: str, emu: Emulator, company: tuple[str,
             assert not any(b.text.endswith(("Approve", "批准")) for b in copy.buttons)
         assert "✅" in (await emu.client.message(BUYER, card.message_id)).content
 
-        # The warehouse (Chinese) receives everything.
+        # The warehouse (Chinese) is told the order is approved (an alert, delivered on its own
+        # schedule: wait for it, or it could be taken for the reply below), and receives everything.
+        [notice] = await people.new_messages(WAREHOUSE, 0, 1, timeout=20)
+        assert "PO-2026-00001" in notice.content and "批准" in notice.content
         replies = await people.say(WAREHOUSE, "/receive PO-2026-00001 all")
         assert "已收货" in text_of(replies)
         assert (await world.balance("A-1"))[0] == q(300)
@@ -62,8 +66,14 @@ async def test_buy_stock_sell_loop(mode: str, emu: Emulator, company: tuple[str,
         [refused] = await people.say(VIEWER, "/adjust A-1 +5 found")
         assert "may not" in refused.content
         assert await world.balance("A-1") == (q(180), q(0))
+        # The buyer was told of the receipt (wait for it: an alert arriving after the command
+        # below would be taken for its answer), then reads the order's history.
+        async def told() -> bool | None:
+            return any("Goods received for PO-2026-00001" in m.content for m in await emu.client.transcript(BUYER)) or None
+
+        await emu.client.wait_until(told, timeout=20, what="the buyer's receipt alert")
         [history] = await people.say(BUYER, "/history PO-2026-00001")
-        assert "PO-2026-00001" in history.content
+        assert "PO-2026-00001" in history.content and "Goods received for" not in history.content
 
         await no_errors(emu.client)
     finally:
