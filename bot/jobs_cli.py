@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 
 from bot.bootstrap import build_app
 from bot.config import Settings
 from bot.i18n import t
-from domain.jobs import JOB_NAMES, JobRun
+from domain.jobs import JOB_NAMES
 from notifications.scheduling import JobBoard, Plan
 
 
@@ -18,13 +19,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     run.add_argument("name", help=", ".join(JOB_NAMES))
 
 
-def _local(plan: Plan, run: JobRun | None) -> str:
-    return run.at.astimezone(plan.config.zone).strftime("%Y-%m-%d %H:%M") if run else "—"
+def _local(plan: Plan, when: datetime | None) -> str:
+    return when.astimezone(plan.config.zone).strftime("%Y-%m-%d %H:%M") if when else "—"
 
 
 async def jobs_command(settings: Settings, lang: str, args: argparse.Namespace) -> int:
     if args.action == "run" and args.name not in JOB_NAMES:
-        print(t(lang, "cli_jobs.unknown", name=args.name, names=", ".join(JOB_NAMES)))
+        print(t(lang, "jobs.unknown", name=args.name, names=", ".join(JOB_NAMES)))
         return 2
     app = await build_app(settings)
     try:
@@ -36,18 +37,15 @@ async def jobs_command(settings: Settings, lang: str, args: argparse.Namespace) 
             return 1 if run.outcome == "error" else 0
         print(t(lang, "cli_jobs.header", zone=settings.company.timezone))
         for job in await board.overview():
-            nxt = job.next_run.astimezone(plan.config.zone).strftime("%Y-%m-%d %H:%M") if job.next_run else "—"
-            last = (
-                t(lang, f"cli_jobs.outcome_{job.last.outcome}", count=job.last.count) if job.last else t(lang, "cli_jobs.never")
-            )
+            last = t(lang, f"jobs.outcome.{job.last.outcome}", count=job.last.count) if job.last else t(lang, "cli_jobs.never")
             print(
                 t(
                     lang,
                     "cli_jobs.line",
                     name=f"{job.name:<20}",
                     cron=f"{job.cron:<14}",
-                    next=nxt,
-                    at=_local(plan, job.last),
+                    next=_local(plan, job.next_run),
+                    at=_local(plan, job.last.at if job.last else None),
                     last=last,
                 )
             )

@@ -18,7 +18,7 @@ from typing import Any
 from domain.errors import InvalidInput
 from domain.master import LANGUAGES, Role, check_code, check_name
 from domain.values import parse_qty
-from handlers.forms import tokens
+from handlers.forms import first_word, tokens
 
 # The names the forms accept for each item field (short ones to type on a phone, and the long ones).
 ITEM_FIELDS = {
@@ -70,7 +70,7 @@ def split_options(words: list[str], allowed: set[str]) -> tuple[list[str], dict[
 
 
 def whole_number(text: str, field: str, *, low: int = 0, high: int = 3650) -> int:
-    cleaned = tokens(text)[0] if text.strip() else ""
+    cleaned = first_word(text)
     if not cleaned.isdigit():
         raise InvalidInput(field, text, "not_an_integer")
     value = int(cleaned)
@@ -188,7 +188,7 @@ def parse_role_changes(words: list[str], current: frozenset[Role]) -> tuple[str,
 
 
 def user_id(text: str) -> int:
-    cleaned = tokens(text)[0] if text.strip() else ""
+    cleaned = first_word(text)
     if not cleaned.isdigit() or not 0 < int(cleaned) < MAX_USER_ID:
         raise InvalidInput("user_id", text, "not_a_user_id")
     return int(cleaned)

@@ -23,6 +23,12 @@ def tokens(text: str) -> list[str]:
     return [unicodedata.normalize("NFKC", w) for w in text.split()]
 
 
+def first_word(text: str) -> str:
+    """The first of `tokens(text)`, or "" for blank text."""
+    words = tokens(text)
+    return words[0] if words else ""
+
+
 def parse_day(text: str, field: str = "date") -> date:
     try:
         return date.fromisoformat(text)

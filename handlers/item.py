@@ -31,7 +31,7 @@ from domain.services.bus import Bus
 from handlers import wizard
 from handlers.admin_forms import item_change, item_value, parse_item_set, parse_new_item
 from handlers.cards import redraw
-from handlers.forms import tokens
+from handlers.forms import first_word, tokens
 from notifications.formats import qty
 from notifications.i18n import t
 from notifications.render import Renderer
@@ -94,7 +94,7 @@ def current(card: ItemCard, field: str) -> str:
 
 
 async def _sku(text: str, reads: Reads, _: dict[str, str]) -> str:
-    sku = check_code(tokens(text)[0] if text.split() else "", field="sku")
+    sku = check_code(first_word(text), field="sku")
     if await reads.item_names([sku]):
         raise DuplicateCode("item", sku)
     return sku
@@ -112,7 +112,7 @@ def _field(field: str) -> wizard.Check:
 
 async def _supplier(text: str, reads: Reads, _: dict[str, str]) -> str:
     """A supplier new orders may go to: refused here, not only at Create (which would mean starting over)."""
-    code = check_code(tokens(text)[0] if text.split() else "", field="supplier")
+    code = check_code(first_word(text), field="supplier")
     supplier = await reads.partner("supplier", code)
     if supplier is None:
         raise NotFound("supplier", code)

@@ -25,7 +25,7 @@ from domain.ports import Reads
 from domain.services.bus import Bus
 from handlers import wizard
 from handlers.admin_forms import parse_new_partner, whole_number
-from handlers.forms import tokens
+from handlers.forms import first_word, tokens
 from notifications.render import Renderer
 
 
@@ -41,7 +41,7 @@ class NewCustomer(StatesGroup):
 
 def _code(kind: str) -> wizard.Check:
     async def check(text: str, reads: Reads, _: dict[str, str]) -> str:
-        code = check_code(tokens(text)[0] if text.split() else "").upper()
+        code = check_code(first_word(text)).upper()
         if await reads.partner_name(kind, code) is not None:
             raise DuplicateCode(kind, code)
         return code

@@ -39,7 +39,7 @@ from bot.callbacks import UserAct, UserPage
 from bot.config import Settings
 from domain import commands as c
 from domain.errors import DuplicateCode, InvalidInput, NotFound
-from domain.master import ADMINISTRATION, LANGUAGES, Role, User, check_name
+from domain.master import ADMINISTRATION, Role, User, check_name
 from domain.ports import Reads
 from domain.services.bus import Bus
 from handlers import wizard
@@ -177,6 +177,13 @@ async def _target(reads: Reads, words: list[str]) -> User:
     return user
 
 
+async def _set_roles(bus: Bus, actors: Forgets, command: c.SetUserRoles) -> User:
+    """The change, and the middleware forgets the person's remembered registration: it counts at once."""
+    user: User = await bus.handle(command)
+    actors.forget(user.id)
+    return user
+
+
 def router() -> Router:
     r = Router(name="users")
 
@@ -210,10 +217,9 @@ def router() -> Router:
         verb, target = words[0].lower(), await _target(reads, words)
         roles = parse_role_changes(words[2:], target.roles) if verb == "roles" else tuple(target.roles)
         active = {"off": False, "on": True}.get(verb, target.active)
-        user = await bus.handle(
-            c.SetUserRoles(actor_id=actor.id, user_id=target.id, roles=roles, active=active, idempotency_key=idem)
+        user = await _set_roles(
+            bus, actors, c.SetUserRoles(actor_id=actor.id, user_id=target.id, roles=roles, active=active, idempotency_key=idem)
         )
-        actors.forget(user.id)
         text, markup = user_card(user, lang, render)
         await message.answer(render.text(lang, f"admin.user.done_{verb}", name=user.name, id=user.id))
         await message.answer(text, reply_markup=markup)
@@ -250,7 +256,7 @@ def router() -> Router:
             raise DuplicateCode("user", str(uid))
         token = secrets.randbelow(2**31 - 1) + 1
         await state.set_state(AddingUser.roles)
-        await state.set_data({"uid": uid, "name": name, "lang": their if their in LANGUAGES else "zh", "picker": token})
+        await state.set_data({"uid": uid, "name": name, "lang": their, "picker": token})
         text, markup = picker(uid, name, 0, token, lang, render)
         await message.answer(text, reply_markup=markup)
 
@@ -307,8 +313,7 @@ def router() -> Router:
             active = {"off": False, "on": True}.get(callback_data.act, target.active)
             roles = tuple(r.value for r in roles_in(callback_data.roles))
             command = c.SetUserRoles(actor_id=actor.id, user_id=target.id, roles=roles, active=active, idempotency_key=idem)
-            target = await bus.handle(command)
-            actors.forget(target.id)
+            target = await _set_roles(bus, actors, command)
         else:  # someone changed this person since the card was drawn: show them as they are now
             await query.message.answer(render.text(lang, "admin.user.changed", name=target.name))
         text, markup = user_card(target, lang, render)

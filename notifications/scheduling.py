@@ -257,7 +257,6 @@ class Scheduler:
         retry_seconds: float = STANDBY_RETRY_SECONDS,
     ) -> None:
         self.db, self.plan, self.clock = db, plan, clock
-        self.board = JobBoard(db, plan, clock)
         self.leadership = leadership or (SingleProcess() if db.is_sqlite else AdvisoryLock(db))
         self.retry_seconds = retry_seconds
         self.leading = False
@@ -364,12 +363,6 @@ class Scheduler:
             if ran:
                 self._done_today = {key for key in self._done_today if key[1] == period} | {(name, period)}
         return done
-
-    async def overview(self) -> list[JobStatus]:
-        return await self.board.overview()
-
-    async def run_now(self, name: str) -> JobRun:
-        return await self.board.run_now(name)
 
     async def stop(self, grace_seconds: float = STOP_TIMEOUT_SECONDS) -> None:
         """Fire nothing more, let a running job (or catch-up) finish for up to `grace_seconds`

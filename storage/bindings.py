@@ -107,10 +107,8 @@ async def apply_configured_bindings(db: Database, cfg: ConfiguredAlerts, now: da
     b = alert_bindings.c
     async with SqlUnitOfWork(db) as uow:
         conn = uow.conn
-        ours = {
-            (r.chat_id, r.thread_id, r.kind)
-            for r in (await conn.execute(select(b.chat_id, b.thread_id, b.kind).where(b.created_by.is_(None)))).all()
-        }
+        rows = (await conn.execute(select(b.chat_id, b.thread_id, b.kind, b.created_by))).all()
+        ours = {(r.chat_id, r.thread_id, r.kind) for r in rows if r.created_by is None}
         stale = ours - wanted
         if stale:
             await conn.execute(
@@ -119,7 +117,7 @@ async def apply_configured_bindings(db: Database, cfg: ConfiguredAlerts, now: da
                     or_(*(and_(b.chat_id == c, b.thread_id == t, b.kind == k) for c, t, k in sorted(stale))),
                 )
             )
-        existing = {(r.chat_id, r.thread_id, r.kind) for r in (await conn.execute(select(b.chat_id, b.thread_id, b.kind))).all()}
+        existing = {(r.chat_id, r.thread_id, r.kind) for r in rows} - stale
         new = sorted(wanted - existing)
         if new:
             await conn.execute(

@@ -39,8 +39,9 @@ from domain.digest import (
 from domain.purchasing import POStatus
 from domain.sales import SOStatus
 from domain.stock import MoveKind
-from domain.values import line_total, round_money
+from domain.values import line_total, local_date, round_money
 from storage import views
+from storage.chunks import slices
 from storage.statuses import OPEN_PO, OPEN_SO
 from storage.stock import available
 from storage.tables import (
@@ -55,7 +56,7 @@ from storage.tables import (
     stock_moves,
     suppliers,
 )
-from storage.types import Qty
+from storage.types import as_qty
 
 ZERO = Decimal(0)
 SHOWN = 30  # rows per list section; the rest is counted ("… and N more")
@@ -63,10 +64,6 @@ _IN_CHUNK = 5_000  # ids per IN (...) list: well under SQLite's and asyncpg's bi
 # POs that went through an approval (and so had an expected date to keep).
 _APPROVED_ONCE = sorted(s.value for s in (POStatus.APPROVED, POStatus.PARTIAL, POStatus.RECEIVED, POStatus.CLOSED))
 _SO_SOLD = sorted(s.value for s in (SOStatus.CONFIRMED, SOStatus.PARTIAL, SOStatus.SHIPPED))
-
-
-def _qty(expr: Any) -> Any:
-    return type_coerce(expr, Qty)
 
 
 def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -124,7 +121,7 @@ async def _movements(
     m = stock_moves.c
     start, end = local_day_bounds(day, tz)
     query = (
-        select(m.ref, func.count().label("lines"), _qty(func.sum(m.qty)).label("qty"), func.min(m.at).label("first"))
+        select(m.ref, func.count().label("lines"), as_qty(func.sum(m.qty)).label("qty"), func.min(m.at).label("first"))
         .where(m.at >= start, m.at < end, m.kind == kind.value)
         .group_by(m.ref)
     )
@@ -241,11 +238,11 @@ async def _shipped(conn: AsyncConnection, item_ids: list[int], now: datetime) ->
     month of the whole ledger."""
     m = stock_moves.c
     out: dict[int, Decimal] = {}
-    for k in range(0, len(item_ids), _IN_CHUNK):
+    for part in slices(item_ids, _IN_CHUNK):
         query = (
-            select(m.item_id, _qty(func.sum(-m.qty)).label("shipped"))
+            select(m.item_id, as_qty(func.sum(-m.qty)).label("shipped"))
             .where(
-                m.item_id.in_(item_ids[k : k + _IN_CHUNK]),
+                m.item_id.in_(part),
                 m.at >= now - timedelta(days=WINDOW_DAYS),
                 m.at < now,
                 m.kind == MoveKind.SHIPMENT.value,
@@ -327,22 +324,14 @@ async def supplier_on_time(conn: AsyncConnection, day: date, tz: tzinfo) -> Rate
     last_receipt = select(func.max(m.at)).where(m.ref == due.c.number, m.kind == MoveKind.RECEIPT.value).scalar_subquery()
     query = select(due.c.expected_date, due.c.short, case((due.c.short == 0, last_receipt)).label("last"))
     rows: Sequence[Any] = (await conn.execute(query)).all()
-    hits = sum(on_time(r.short == 0, _local_day(r.last, tz), r.expected_date) for r in rows)
+    hits = sum(on_time(r.short == 0, local_date(r.last, tz) if r.last else None, r.expected_date) for r in rows)
     return Rate(Decimal(hits), Decimal(len(rows)))
-
-
-def _local_day(at: datetime | None, tz: tzinfo) -> date | None:
-    if at is None:
-        return None
-    # func.max() on SQLite hands back the stored naive UTC text parsed without our column type.
-    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    return aware.astimezone(tz).date()
 
 
 async def fill_rate(conn: AsyncConnection, day: date) -> Rate:
     s, ln = sales_orders.c, so_lines.c
     query = (
-        select(_qty(func.coalesce(func.sum(ln.shipped_qty), 0)), _qty(func.coalesce(func.sum(ln.qty), 0)))
+        select(as_qty(func.coalesce(func.sum(ln.shipped_qty), 0)), as_qty(func.coalesce(func.sum(ln.qty), 0)))
         .join(sales_orders, s.id == ln.so_id)
         .where(s.status.in_(_SO_SOLD), s.promised_date >= day - timedelta(days=WINDOW_DAYS), s.promised_date < day)
     )

@@ -29,7 +29,7 @@ serialises all of it, and the row locks compile to nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -48,13 +48,13 @@ from domain.events import (
     StockAdjusted,
     StockFellBelowReorderPoint,
 )
+from storage.chunks import KEYS_PER_QUERY, slices
 from storage.statuses import OPEN_PO
 from storage.stock import available, inbound_query, is_low
 from storage.tables import alert_episodes, items, po_lines, purchase_orders
 from storage.upsert import insert_ignore
 
 PREFIX = "low_stock:"
-SLICE = 500  # keys per statement: well under both drivers' bound-parameter limits
 
 
 def episode_key(item_id: int) -> str:
@@ -63,11 +63,6 @@ def episode_key(item_id: int) -> str:
 
 def _item_of(key: str) -> int:
     return int(key.removeprefix(PREFIX))
-
-
-def _slices(values: Sequence[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), SLICE):
-        yield list(values[start : start + SLICE])
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +84,7 @@ async def lock(
     Returns the locked rows by item id, as committed when their locks were granted.
     """
     keys = sorted({episode_key(i) for i in item_ids})
-    for part in _slices(keys):
+    for part in slices(keys):
         await conn.execute(
             insert_ignore(conn, alert_episodes, ["key"]),
             [{"key": k, "episode": 0, "open": False, "updated_at": now} for k in part],
@@ -99,7 +94,7 @@ async def lock(
         # transaction judged low under its lock; leaving it to the next sweep is right.
         keys = sorted(set(keys) | set((await conn.scalars(_OPEN_KEYS)).all()))
     locked: dict[int, Episode] = {}
-    for part in _slices(keys):
+    for part in slices(keys):
         for row in (await conn.execute(_LOCK_KEYS, {"keys": part})).all():
             locked[_item_of(row.key)] = Episode(row.episode, row.open)
     return locked
@@ -143,7 +138,7 @@ async def _may_close(conn: AsyncConnection, raised: tuple[list[str], list[str]])
     skus, pos = raised
     if not skus and not pos:
         return False
-    if conn.dialect.name != "sqlite" or len(skus) > SLICE or len(pos) > SLICE:
+    if conn.dialect.name != "sqlite" or len(skus) > KEYS_PER_QUERY or len(pos) > KEYS_PER_QUERY:
         return True
     ids = union_all(*_raised_queries(skus, pos)).subquery()
     e = alert_episodes.c
@@ -168,16 +163,16 @@ async def _low_now(conn: AsyncConnection, item_ids: Collection[int]) -> set[int]
     """The items among these that are low now (what domain.stock.is_low says: active, a reorder
     point above zero, projected stock below it)."""
     ids = sorted(item_ids)
-    return {i for part in _slices(ids) for i in (await conn.scalars(_LOW, {"ids": part})).all()}
+    return {i for part in slices(ids) for i in (await conn.scalars(_LOW, {"ids": part})).all()}
 
 
 async def _close(conn: AsyncConnection, now: datetime, item_ids: Collection[int]) -> None:
-    for part in _slices(sorted(episode_key(i) for i in item_ids)):
+    for part in slices(sorted(episode_key(i) for i in item_ids)):
         await conn.execute(_CLOSE, {"keys": part, "now": now})
 
 
 async def _open(conn: AsyncConnection, now: datetime, item_ids: Collection[int]) -> None:
-    for part in _slices(sorted(episode_key(i) for i in item_ids)):
+    for part in slices(sorted(episode_key(i) for i in item_ids)):
         await conn.execute(_OPEN, {"keys": part, "now": now})
 
 
@@ -232,10 +227,10 @@ async def _risen_ids(conn: AsyncConnection, raised: tuple[list[str], list[str]] 
         return None
     skus, pos = raised
     found: set[int] = set()
-    for part in _slices(skus):
+    for part in slices(skus):
         for query in _raised_queries(part, []):
             found |= set((await conn.scalars(query)).all())
-    for part in _slices(pos):
+    for part in slices(pos):
         for query in _raised_queries([], part):
             found |= set((await conn.scalars(query)).all())
     return found

@@ -19,6 +19,7 @@ from domain.jobs import JobRun
 from domain.purchasing import POStatus
 from domain.readmodels import OverdueOrder
 from storage import views
+from storage.chunks import slices
 from storage.tables import job_runs, outbox, purchase_orders, sales_orders
 from storage.upsert import insert_ignore
 
@@ -124,8 +125,8 @@ async def existing_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
     """The dedup keys among these that the outbox holds already."""
     o = outbox.c
     found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        found |= set(await conn.scalars(select(o.dedup_key).where(o.dedup_key.in_(keys[start : start + 500]))))
+    for part in slices(keys):
+        found |= set(await conn.scalars(select(o.dedup_key).where(o.dedup_key.in_(part))))
     return found
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import ConcurrencyConflict, DuplicateCode, NotFound
 from domain.master import MAIN_WAREHOUSE, Customer, Item, Role, Supplier, User, Warehouse
+from storage.chunks import slices
 from storage.tables import customers, items, stock_balances, suppliers, users, warehouses
 
 _ITEM_FIELDS = [
@@ -35,9 +36,8 @@ _PARTNER_FIELDS = ["code", "name", "phone", "email", "chat", "currency", "paymen
 _ITEM_BY_ID = select(items).where(items.c.id == bindparam("item"))
 USER_BY_ID = select(users).where(users.c.id == bindparam("user"))
 
-# Bulk paths (imports). Keys per IN list stay far below SQLite's limit on bound parameters;
-# rows per executemany are bounded by the caller's chunks.
-KEYS_PER_QUERY = 500
+# Bulk paths (imports): keys per IN list in slices (storage.chunks); rows per executemany are
+# bounded by the caller's chunks.
 _ITEMS_BY_KEYS = select(items).where(items.c.sku_key.in_(bindparam("keys", expanding=True)))
 _ITEM_VERSIONS = select(items.c.id, items.c.version).where(items.c.id.in_(bindparam("ids", expanding=True))).with_for_update()
 # RETURNING the key, not in parameter order: that would make SQLAlchemy insert row by row.
@@ -52,13 +52,6 @@ _OPEN_BALANCES = insert(stock_balances).from_select(
         literal(0),
     ).where(items.c.id.in_(bindparam("ids", expanding=True))),
 )
-
-T = TypeVar("T")
-
-
-def _slices(values: Sequence[T], size: int = KEYS_PER_QUERY) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def item_from_row(row: Row[Any]) -> Item:
@@ -113,7 +106,7 @@ class SqlItems:
     async def by_skus(self, skus: Collection[str]) -> dict[str, Item]:
         keys = sorted({s.strip().lower() for s in skus})
         found: dict[str, Item] = {}
-        for part in _slices(keys):
+        for part in slices(keys):
             for row in (await self.conn.execute(_ITEMS_BY_KEYS, {"keys": list(part)})).all():
                 found[row.sku_key] = item_from_row(row)
         return found
@@ -129,14 +122,14 @@ class SqlItems:
         for item in new:
             item.id = ids[item.key]
         # The MAIN balances in one statement per slice, not a bound row each.
-        for part in _slices(sorted(ids.values())):
+        for part in slices(sorted(ids.values())):
             await self.conn.execute(_OPEN_BALANCES, {"ids": list(part)})
 
     async def update_many(self, changed: Sequence[Item]) -> None:
         if not changed:
             return
         expected = {item.id: item.version for item in changed}
-        for part in _slices(sorted(i for i in expected if i is not None)):
+        for part in slices(sorted(i for i in expected if i is not None)):
             for row in (await self.conn.execute(_ITEM_VERSIONS, {"ids": list(part)})).all():
                 if row.version != expected[row.id]:
                     raise ConcurrencyConflict(f"item {row.id} changed meanwhile")
@@ -198,7 +191,7 @@ class _SqlPartners:
         keys = sorted({c.strip().lower() for c in codes})
         query = select(self.table).where(self.table.c.code_key.in_(bindparam("keys", expanding=True)))
         found: dict[str, Any] = {}
-        for part in _slices(keys):
+        for part in slices(keys):
             for row in (await self.conn.execute(query, {"keys": list(part)})).all():
                 found[row.code_key] = self._build(row)
         return found

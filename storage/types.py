@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Dialect
+from sqlalchemy import BigInteger, DateTime, Dialect, type_coerce
 from sqlalchemy.types import TypeDecorator
 
 
@@ -40,6 +40,11 @@ class _Scaled(TypeDecorator[Decimal]):
 class Qty(_Scaled):
     cache_ok = True
     places = 3
+
+
+def as_qty(expr: Any) -> Any:
+    """SQL arithmetic on Qty columns is typed as a plain integer (thousandths): read it as Qty."""
+    return type_coerce(expr, Qty)
 
 
 class Money(_Scaled):

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.master import Item
@@ -49,13 +49,9 @@ from storage.tables import (
     suppliers,
     warehouses,
 )
-from storage.types import Qty
+from storage.types import as_qty
 
 ZERO = Decimal(0)
-
-
-def _qty(expr: Any) -> Any:
-    return type_coerce(expr, Qty)
 
 
 # --- stock ------------------------------------------------------------------------------------
@@ -91,8 +87,8 @@ def low_stock_query() -> Select[Any]:
             i.max_qty,
             i.pack_size,
             suppliers.c.code.label("supplier"),
-            _qty(on_shelf).label("available"),
-            _qty(projected).label("projected"),
+            as_qty(on_shelf).label("available"),
+            as_qty(projected).label("projected"),
         )
         .select_from(items)
         .outerjoin(inbound, inbound.c.item_id == i.id)
@@ -231,7 +227,7 @@ async def _overdue(conn: AsyncConnection, flow: _Flow, today: date, limit: int |
     o, ln, due, done = flow.order.c, flow.lines.c, flow.order.c[flow.due], flow.lines.c[flow.done]
     code = flow.partner.c.code
     query = (
-        select(o.number, code, o.status, due.label("due"), _qty(func.sum(ln.qty - done)).label("open"))
+        select(o.number, code, o.status, due.label("due"), as_qty(func.sum(ln.qty - done)).label("open"))
         .join(flow.partner, flow.partner.c.id == o[flow.partner_fk])
         .join(flow.lines, ln[flow.fk] == o.id)
         .where(o.status.in_(flow.states), due < today, ln.qty > done)

@@ -66,6 +66,7 @@ async def test_buy_stock_sell_loop(mode: str, emu: Emulator, company: tuple[str,
         [refused] = await people.say(VIEWER, "/adjust A-1 +5 found")
         assert "may not" in refused.content
         assert await world.balance("A-1") == (q(180), q(0))
+
         # The buyer was told of the receipt (wait for it: an alert arriving after the command
         # below would be taken for its answer), then reads the order's history.
         async def told() -> bool | None:

@@ -43,8 +43,6 @@ async def test_a_change_waiting_for_another_sees_its_lines(world: World) -> None
 
     async with world.db.reading() as conn:
         received = (
-            await conn.scalars(
-                select(po_lines.c.received_qty).join(purchase_orders).where(purchase_orders.c.number == number)
-            )
+            await conn.scalars(select(po_lines.c.received_qty).join(purchase_orders).where(purchase_orders.c.number == number))
         ).one()
     assert (seen, received) == (Decimal(5), Decimal(8))
