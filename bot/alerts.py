@@ -16,7 +16,7 @@ from aiogram import Bot
 
 from bot.bootstrap import App
 from bot.delivery import AiogramTransport
-from handlers.cards import po_card, so_card
+from handlers.cards import order_card
 from notifications.digest import compose_digests
 from notifications.messages import OutMessage
 from notifications.render import Renderer
@@ -37,14 +37,9 @@ def route_deps(app: App) -> RouteDeps:
 
     async def draw_card(kind: str, ref: str, viewer_id: int | None, lang: str) -> OutMessage:
         viewer = await reads.user(viewer_id) if viewer_id is not None else None
-        if kind == "p":
-            po = await reads.po(ref)
-            assert po is not None, ref
-            card = await po_card(po, viewer, lang, reads, render)
-        else:
-            so = await reads.so(ref)
-            assert so is not None, ref
-            card = await so_card(so, viewer, lang, reads, render)
+        order = await (reads.po(ref) if kind == "p" else reads.so(ref))
+        assert order is not None, ref
+        card = await order_card(order, viewer, lang, reads, render)
         markup = card.markup.model_dump(mode="json", exclude_none=True) if card.markup else None
         return OutMessage(card.text, markup, card=(kind, ref))
 

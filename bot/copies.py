@@ -15,7 +15,7 @@ from domain.master import User
 from domain.ports import Reads
 from domain.purchasing import PurchaseOrder
 from domain.sales import SalesOrder
-from handlers.cards import Card, po_card, so_card
+from handlers.cards import Card, order_card
 from notifications.render import Renderer
 from storage.cards import CardCopy, SqlCardCopies
 
@@ -46,9 +46,7 @@ class CardCopies:
         viewer = await self.reads.user(viewer_id) if viewer_id is not None else None
         if viewer_id is not None and viewer is None:
             return None  # that person is gone: their copy keeps what it showed
-        if isinstance(order, PurchaseOrder):
-            return await po_card(order, viewer, lang, self.reads, self.render)
-        return await so_card(order, viewer, lang, self.reads, self.render)
+        return await order_card(order, viewer, lang, self.reads, self.render)
 
     async def refresh(self, kind: str, ref: str) -> None:
         """Redraw every remembered copy that would change; a copy its chat deleted is forgotten.

@@ -120,6 +120,13 @@ async def so_card(so: SalesOrder, viewer: User | None, lang: str, reads: Reads, 
     return Card(text, so_buttons(so, viewer, lang))
 
 
+async def order_card(order: PurchaseOrder | SalesOrder, viewer: User | None, lang: str, reads: Reads, render: Renderer) -> Card:
+    """The card of a PO or an SO as `viewer` sees it (None: a group's copy, no buttons)."""
+    if isinstance(order, PurchaseOrder):
+        return await po_card(order, viewer, lang, reads, render)
+    return await so_card(order, viewer, lang, reads, render)
+
+
 class Copies(Protocol):
     """Sends cards and keeps every copy of them current (bot.copies.CardCopies)."""
 

@@ -21,7 +21,7 @@ from notifications.charts import ChartLabels, labels, render_chart
 from notifications.formats import qty
 from notifications.i18n import t, t_or
 from notifications.messages import OutMessage
-from notifications.render import TEXT_LIMIT, Renderer, visible_length
+from notifications.render import TEXT_LIMIT, Renderer, split_lines, visible_length
 from storage.database import Database
 from storage.digest import load_digest
 
@@ -161,27 +161,6 @@ def pack(blocks: list[Block], limit: int = TEXT_LIMIT) -> list[tuple[str, dict[s
     if current:
         out.append((current, None))
     return out
-
-
-def split_lines(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """The text in pieces of whole lines, each at most `limit` visible characters. The
-    templates keep every tag within one line, so each piece is valid HTML on its own; a single
-    line over the limit (none of ours) is cut at the limit as a last resort."""
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        n = visible_length(line)
-        while n > limit:  # pragma: no cover - templates clip every value
-            line, n = line[: limit - 1] + "…", limit
-        if current and size + 1 + n > limit:
-            pieces.append("\n".join(current).strip("\n"))
-            current, size = [], 0
-        size += n + (1 if current else 0)
-        current.append(line)
-    if current:
-        pieces.append("\n".join(current).strip("\n"))
-    return [p for p in pieces if p]
 
 
 # --- values in words --------------------------------------------------------------------------

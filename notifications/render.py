@@ -71,3 +71,24 @@ class Renderer:
     def text(self, lang: str, key: str, **values: object) -> str:
         """A one-line message straight from the catalog, escaped for HTML parse mode."""
         return html.escape(t(lang, key, **values), quote=False)
+
+
+def split_lines(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """The text in pieces of whole lines, each at most `limit` visible characters. The
+    templates keep every tag within one line, so each piece is valid HTML on its own; a single
+    line over the limit (none of ours) is cut at the limit as a last resort."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        n = visible_length(line)
+        while n > limit:  # pragma: no cover - templates clip every value
+            line, n = line[: limit - 1] + "…", limit
+        if current and size + 1 + n > limit:
+            pieces.append("\n".join(current).strip("\n"))
+            current, size = [], 0
+        size += n + (1 if current else 0)
+        current.append(line)
+    if current:
+        pieces.append("\n".join(current).strip("\n"))
+    return [p for p in pieces if p]

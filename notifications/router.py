@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.alerts import AlertKind, Audience, audience
 from domain.master import Role
 from notifications.messages import OutMessage
-from notifications.render import TEXT_LIMIT, Renderer, visible_length
+from notifications.render import TEXT_LIMIT, Renderer, split_lines, visible_length
 from storage.database import Database
 from storage.deliveries import NewDelivery, enqueue
 from storage.tables import alert_bindings, alert_mutes, chat_targets, outbox, po_decisions, purchase_orders, users
@@ -380,17 +380,8 @@ def low_stock_messages(render: Renderer, lang: str, found: Sequence[Mapping[str,
     lines = [render.render("alerts/low_stock_line.html", lang, e=e) for e in sorted(found, key=lambda e: str(e["ref"]))]
     # Room for the longest title any part can get (the counts only grow the text a little).
     room = TEXT_LIMIT - visible_length(render.render("alerts/low_stock.html", lang, count=len(lines), part=99, parts=99)) - 2
-    chunks: list[list[str]] = [[]]
-    used = 0
-    for line in lines:
-        size = visible_length(line) + 1
-        if chunks[-1] and used + size > room:
-            chunks.append([])
-            used = 0
-        chunks[-1].append(line)
-        used += size
-    parts = len(chunks)
+    chunks = split_lines("\n".join(lines), room) or [""]  # each item is one line
     return [
-        render.render("alerts/low_stock.html", lang, count=len(lines), part=i + 1, parts=parts) + "\n" + "\n".join(chunk)
+        render.render("alerts/low_stock.html", lang, count=len(lines), part=i + 1, parts=len(chunks)) + "\n" + chunk
         for i, chunk in enumerate(chunks)
     ]

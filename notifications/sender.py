@@ -304,7 +304,9 @@ class Sender:
             return 0, None
         except Forbidden as exc:
             reason = str(exc) or "forbidden"
-            told = await queue.deactivate_target(self.db, d.chat_id, reason, self.clock.now(), _notice(d.chat_id, reason))
+            told = await queue.deactivate_target(
+                self.db, d.chat_id, reason, self.clock.now(), _notice("sender.chat_inactive", d.chat_id, reason)
+            )
             log.warning(
                 "delivery %d to chat %d: dead, chat refuses the bot (403)%s", d.id, d.chat_id, "; admins told" if told else ""
             )
@@ -314,7 +316,9 @@ class Sender:
                 return 0, await self._dead(d, exc)
             now = self.clock.now()
             reason = exc.reason or "message thread not found"
-            dropped = await queue.drop_topic(self.db, d, reason, now, _topic_notice(d.chat_id, d.thread_id, reason), now + LEASE)
+            dropped = await queue.drop_topic(
+                self.db, d, reason, now, _notice("sender.topic_gone", d.chat_id, reason, topic=d.thread_id), now + LEASE
+            )
             log.warning(
                 "delivery %d to chat %d: dead, topic %d is gone; its bindings removed%s",
                 d.id,
@@ -387,21 +391,13 @@ async def _cancel(tasks: Iterable[asyncio.Future[Any]]) -> None:
     await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _notice(chat_id: int, reason: str) -> queue.NoticeRenderer:
+def _notice(key: str, chat_id: int, reason: str, **more: object) -> queue.NoticeRenderer:
+    """What the admins are told, in each admin's language, naming the chat by its title."""
+
     def render(language: str, title: str | None) -> tuple[str, str]:
         lang = pick_language(language, "zh")
         chat = html.escape(f"{title} ({chat_id})" if title else str(chat_id))
-        return lang, t(lang, "sender.chat_inactive", chat=chat, reason=html.escape(reason))
-
-    return render
-
-
-def _topic_notice(chat_id: int, thread_id: int, reason: str) -> queue.NoticeRenderer:
-    def render(language: str, title: str | None) -> tuple[str, str]:
-        lang = pick_language(language, "zh")
-        place = f"{title} ({chat_id})" if title else str(chat_id)
-        values = {"chat": html.escape(place), "topic": thread_id, "reason": html.escape(reason)}
-        return lang, t(lang, "sender.topic_gone", **values)
+        return lang, t(lang, key, chat=chat, reason=html.escape(reason), **more)
 
     return render
 
