@@ -6,6 +6,7 @@ one is checked by the use case all the same.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,6 +30,12 @@ def viewer_in(message: Message, actor: User) -> User | None:
     """Whose buttons a card shows: the person's in a private chat; in a group, the order's
     (anyone may press, and each press is checked against the presser's own roles)."""
     return actor if message.chat.type == "private" else None
+
+
+async def unbutton(message: Message) -> None:
+    """Keep a message as a record without its buttons."""
+    with suppress(TelegramBadRequest):  # already without buttons, or too old to edit: nothing to undo
+        await message.edit_reply_markup(reply_markup=None)
 
 
 async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:

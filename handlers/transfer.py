@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -39,6 +38,7 @@ from bot.transfer_text import describe_row_error, left_out_line, result_line, su
 from domain.importing import KINDS, ImportReport
 from domain.master import ADMINISTRATION, User
 from domain.services.importing import ImportResult
+from handlers.cards import unbutton
 from notifications.formats import clip
 from notifications.render import Renderer
 
@@ -186,11 +186,6 @@ def _pending(data: dict[str, Any]) -> tuple[Upload, str] | None:
         return None
 
 
-async def _unbutton(message: Message) -> None:
-    with suppress(TelegramBadRequest):  # already without buttons, or too old to edit: nothing to undo
-        await message.edit_reply_markup(reply_markup=None)
-
-
 async def _show(message: Message, checked: Checked, lang: str, render: Renderer, state: FSMContext) -> None:
     """The report under the file: a refusal, a question, the bad rows, or the Confirm button."""
     up, report = checked.upload, checked.report
@@ -335,18 +330,18 @@ def router() -> Router:
         message, up = query.message, pending[0]
         if callback_data.act != "go":
             await state.clear()
-            await _unbutton(message)
+            await unbutton(message)
             await message.answer(render.text(lang, "import.dropped"))
             return
         # Should this fail (the file, the database...), the import stays pending and Confirm works again.
         async with ChatActionSender.typing(bot=bot, chat_id=message.chat.id, message_thread_id=message.message_thread_id):
             checked = await transfers.apply(up, actor.id, idem)
         if checked.result is None or checked.report is None:
-            await _unbutton(message)
+            await unbutton(message)
             await _show(message, checked, lang, render, state)  # changed or now invalid: no longer pending
             return
         await state.clear()
-        await _unbutton(message)
+        await unbutton(message)
         line = result_line(lang, checked.report.kind, checked.report.rows, checked.result)
         await message.answer(render.render("transfer/result.html", lang, line=line))
 

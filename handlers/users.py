@@ -44,7 +44,7 @@ from domain.ports import Reads
 from domain.services.bus import Bus
 from handlers import wizard
 from handlers.admin_forms import parse_new_user, parse_role_changes, role_mask, roles_in, user_id
-from handlers.cards import redraw
+from handlers.cards import redraw, unbutton
 from handlers.forms import tokens
 from notifications.i18n import pick_language, t
 from notifications.render import Renderer
@@ -289,9 +289,10 @@ def router() -> Router:
             roles = tuple(r.value for r in roles_in(callback_data.roles))
             await register(query.message, (callback_data.uid, data["name"], roles, data["lang"]), actor, lang, env)
         await state.clear()
-        text, _ = picker(callback_data.uid, data["name"], callback_data.roles, callback_data.was, lang, render)
-        done = text if callback_data.act == "reg" else render.text(lang, "dialog.cancelled")
-        await query.message.edit_text(done)  # kept as a record, without its buttons
+        if callback_data.act == "reg":
+            await unbutton(query.message)  # the picker stays as a record
+        else:
+            await query.message.edit_text(render.text(lang, "dialog.cancelled"))
 
     @r.callback_query(UserAct.filter(F.act.in_({"role", "off", "on"})))
     async def press(

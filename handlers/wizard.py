@@ -27,6 +27,7 @@ from domain import commands as c
 from domain.master import Role, User
 from domain.ports import Reads
 from domain.services.bus import Bus
+from handlers.cards import unbutton
 from notifications.i18n import t
 from notifications.render import Renderer
 
@@ -160,8 +161,7 @@ def attach(r: Router, f: Flow) -> None:
         values = dict(data["values"])
         created = await bus.handle(f.build(values, actor.id, idem)) if callback_data.act == "ok" else None
         await state.clear()
-        text, _ = _review(f, values, lang, render, callback_data.n)
-        await query.message.edit_text(text)  # the review stays as a record, without its buttons
+        await unbutton(query.message)  # the review stays as a record
         if created is None:
             await query.message.answer(render.text(lang, "dialog.cancelled"))
             return

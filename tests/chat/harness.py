@@ -157,7 +157,16 @@ class Recorder(BaseSession):
             return self._message(sent.chat_id, sent.message_id, caption)  # type: ignore[return-value]
         if isinstance(method, AnswerCallbackQuery):
             self.answers.append(method)
-        if isinstance(method, (AnswerCallbackQuery, DeleteMessage, EditMessageReplyMarkup)):
+        if isinstance(method, EditMessageReplyMarkup):
+            key = (int(method.chat_id or 0), int(method.message_id or 0))
+            old = self.messages.get(key)
+            if old is None:
+                raise TelegramBadRequest(method, "Bad Request: message to edit not found")
+            if old.markup == method.reply_markup:
+                raise TelegramBadRequest(method, "Bad Request: message is not modified")
+            old.markup, old.edits = method.reply_markup, old.edits + 1
+            return self._message(key[0], key[1], old.text)  # type: ignore[return-value]
+        if isinstance(method, (AnswerCallbackQuery, DeleteMessage)):
             return True  # type: ignore[return-value]
         return True  # type: ignore[return-value]
 

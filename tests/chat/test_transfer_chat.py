@@ -50,6 +50,7 @@ async def test_a_good_file_is_reported_then_applied_on_confirm(chat: ChatHarness
     assert "items.csv" in report.text and "3" in report.text
     assert await business(world.db) == before  # nothing until Confirm
     assert any(isinstance(call, SendChatAction) for call in chat.recorder.calls)
+    confirm = next(data for label, data in report.buttons() if "✅" in label)
     [result] = await chat.press(ADMIN, report, "✅", lang)
     assert ("1 created, 1 updated, 1 unchanged" if lang == "en" else "新建 1，更新 1，未变 1") in result.text
     assert await world.count(items) == 4
@@ -58,7 +59,7 @@ async def test_a_good_file_is_reported_then_applied_on_confirm(chat: ChatHarness
         assert (await uow.items.by_sku("A-1")).name == "Bolt M6"
     # The same button again: the import is no longer waiting, and nothing happens twice.
     after = await business(world.db)
-    [stale] = await chat.press(ADMIN, report, "✅", lang)
+    [stale] = await chat.press_data(ADMIN, report, confirm, lang)  # a tap that left before the buttons went
     assert "✅" not in stale.text and stale.buttons() == []
     assert await business(world.db) == after
 
@@ -341,10 +342,11 @@ async def test_a_failed_confirm_keeps_the_import_pending(
     for failed in (fetch_failed, db_failed):
         assert failed.text == t(lang, "error.generic")
     assert calls == 1 and await business(world.db) == before and not unbuttoned(chat, report)
+    confirm = next(data for label, data in report.buttons() if "✅" in label)
     [result] = await chat.press(ADMIN, report, "✅", lang)  # the same button, once things work again
     assert t(lang, "import.done") in result.text and await world.count(items) == 4
     assert unbuttoned(chat, report)
-    [stale] = await chat.press(ADMIN, report, "✅", lang)
+    [stale] = await chat.press_data(ADMIN, report, confirm, lang)
     assert t(lang, "import.stale") in stale.text
 
 

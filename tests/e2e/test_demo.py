@@ -81,6 +81,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
             if run.proc.poll() is None:
                 run.proc.kill()
                 run.proc.wait()
+            # A run no test finished (its tests ran in another worker) still holds its pipes.
+            for pipe in (run.proc.stdin, run.proc.stdout, run.proc.stderr):
+                if pipe is not None:
+                    pipe.close()
 
 
 def test_the_english_tour_walks_a_po_from_creation_to_a_shipment_without_bot_api_errors(runs: dict[str, Run]) -> None:
