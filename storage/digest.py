@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
+from sqlalchemy import BigInteger, Table, and_, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.digest import (
@@ -84,8 +84,8 @@ async def load_digest(conn: AsyncConnection, day: date, now: datetime, tz: tzinf
     low = await low_stock_by_cover(conn, now)
     value, unvalued = await inventory_value(conn, currency)
     kpis = Kpis(
-        pos=await _po_counts(conn, overdue_in.total),
-        sos=await _so_counts(conn, overdue_out.total),
+        pos=await _counts(conn, purchase_orders, OPEN_PO, POStatus.PENDING.value, overdue_in.total),
+        sos=await _counts(conn, sales_orders, OPEN_SO, SOStatus.DRAFT.value, overdue_out.total),
         submit_to_approve=cycle_time(await _submit_to_approve(conn, now)),
         approve_to_receipt=cycle_time(await _approve_to_receipt(conn, now)),
         on_time=await supplier_on_time(conn, day, tz),
@@ -274,18 +274,12 @@ async def inventory_value(conn: AsyncConnection, currency: str) -> tuple[Decimal
 # --- KPIs ------------------------------------------------------------------------------------
 
 
-async def _po_counts(conn: AsyncConnection, overdue: int) -> OrderCounts:
-    p = purchase_orders.c
-    rows = (await conn.execute(select(p.status, func.count()).group_by(p.status))).all()
+async def _counts(conn: AsyncConnection, table: Table, open_states: Sequence[str], waiting: str, overdue: int) -> OrderCounts:
+    """Open orders and those waiting (POs for approval, SOs as drafts); closed history is not read."""
+    status = table.c.status
+    rows = (await conn.execute(select(status, func.count()).where(status.in_([*open_states, waiting])).group_by(status))).all()
     by = {r[0]: int(r[1]) for r in rows}
-    return OrderCounts(sum(by.get(s, 0) for s in OPEN_PO), by.get(POStatus.PENDING.value, 0), overdue)
-
-
-async def _so_counts(conn: AsyncConnection, overdue: int) -> OrderCounts:
-    s = sales_orders.c
-    rows = (await conn.execute(select(s.status, func.count()).group_by(s.status))).all()
-    by = {r[0]: int(r[1]) for r in rows}
-    return OrderCounts(sum(by.get(x, 0) for x in OPEN_SO), by.get(SOStatus.DRAFT.value, 0), overdue)
+    return OrderCounts(sum(by.get(x, 0) for x in open_states), by.get(waiting, 0), overdue)
 
 
 async def _submit_to_approve(conn: AsyncConnection, now: datetime) -> list[timedelta]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.jobs import JobRun
@@ -20,7 +20,7 @@ from domain.purchasing import POStatus
 from domain.readmodels import OverdueOrder
 from storage import views
 from storage.chunks import slices
-from storage.tables import job_runs, outbox, purchase_orders, sales_orders
+from storage.tables import job_runs, outbox, purchase_orders
 from storage.upsert import insert_ignore
 
 # --- job_runs ---------------------------------------------------------------------------------
@@ -102,23 +102,14 @@ class LateOrder:
     created_by: int
 
 
-async def _with_creators(conn: AsyncConnection, table: Table, late: list[OverdueOrder]) -> list[LateOrder]:
-    if not late:
-        return []
-    c = table.c
-    rows = (await conn.execute(select(c.number, c.created_by).where(c.number.in_([o.number for o in late])))).all()
-    creators = {row.number: row.created_by for row in rows}
-    return [LateOrder(o, creators[o.number]) for o in late]
-
-
 async def late_pos(conn: AsyncConnection, today: date) -> list[LateOrder]:
     """Overdue POs (storage.views.overdue_pos) with who raised them."""
-    return await _with_creators(conn, purchase_orders, await views.overdue_pos(conn, today))
+    return [LateOrder(o, by) for o, by in await views.overdue_with_creators(conn, today, inbound=True)]
 
 
 async def late_sos(conn: AsyncConnection, today: date) -> list[LateOrder]:
     """Overdue SOs (storage.views.overdue_sos) with who raised them."""
-    return await _with_creators(conn, sales_orders, await views.overdue_sos(conn, today))
+    return [LateOrder(o, by) for o, by in await views.overdue_with_creators(conn, today, inbound=False)]
 
 
 async def existing_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:

@@ -223,20 +223,32 @@ _INBOUND_FLOW = _Flow(purchase_orders, po_lines, "po_id", suppliers, "supplier_i
 _OUTBOUND_FLOW = _Flow(sales_orders, so_lines, "so_id", customers, "customer_id", "promised_date", "shipped_qty", OPEN_SO)
 
 
-async def _overdue(conn: AsyncConnection, flow: _Flow, today: date, limit: int | None) -> list[OverdueOrder]:
+async def _overdue_with_creators(
+    conn: AsyncConnection, flow: _Flow, today: date, limit: int | None
+) -> list[tuple[OverdueOrder, int]]:
+    """Each overdue order with who raised it (the overdue job tells them)."""
     o, ln, due, done = flow.order.c, flow.lines.c, flow.order.c[flow.due], flow.lines.c[flow.done]
     code = flow.partner.c.code
     query = (
-        select(o.number, code, o.status, due.label("due"), as_qty(func.sum(ln.qty - done)).label("open"))
+        select(o.number, code, o.status, due.label("due"), as_qty(func.sum(ln.qty - done)).label("open"), o.created_by)
         .join(flow.partner, flow.partner.c.id == o[flow.partner_fk])
         .join(flow.lines, ln[flow.fk] == o.id)
         .where(o.status.in_(flow.states), due < today, ln.qty > done)
-        .group_by(o.id, o.number, code, o.status, due)
+        .group_by(o.id, o.number, code, o.status, due, o.created_by)
         .order_by(due, o.number)
         .limit(limit)
     )
     rows = (await conn.execute(query)).all()
-    return [OverdueOrder(r.number, r.code, r.status, r.due, (today - r.due).days, r.open) for r in rows]
+    return [(OverdueOrder(r.number, r.code, r.status, r.due, (today - r.due).days, r.open), r.created_by) for r in rows]
+
+
+async def _overdue(conn: AsyncConnection, flow: _Flow, today: date, limit: int | None) -> list[OverdueOrder]:
+    return [order for order, _ in await _overdue_with_creators(conn, flow, today, limit)]
+
+
+async def overdue_with_creators(conn: AsyncConnection, today: date, *, inbound: bool) -> list[tuple[OverdueOrder, int]]:
+    """overdue_pos (inbound) or overdue_sos, each order with who raised it."""
+    return await _overdue_with_creators(conn, _INBOUND_FLOW if inbound else _OUTBOUND_FLOW, today, None)
 
 
 async def overdue_pos(conn: AsyncConnection, today: date, limit: int | None = None) -> list[OverdueOrder]:
